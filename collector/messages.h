@@ -1,0 +1,40 @@
+// makedumpfile's message levels and streams, which kdump scripts parse:
+// common and report text on stdout (stderr when stdout carries a flattened
+// dump), errors and progress on stderr. Progress is redrawn in place on a
+// terminal and printed a line at a time when TERM=dumb or stderr is a file.
+#pragma once
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+namespace vmc {
+
+inline constexpr int kMlProgress = 1;
+inline constexpr int kMlCommon = 2;
+inline constexpr int kMlError = 4;
+inline constexpr int kMlDebug = 8;
+inline constexpr int kMlReport = 16;
+
+class Messenger {
+ public:
+  Messenger(int level, bool text_to_stderr);
+  void common(const std::string& text) const;  // MSG
+  void error(const std::string& text) const;   // ERRMSG
+  void debug(const std::string& text) const;   // DEBUG_MSG
+  void report(const std::string& text) const;  // REPORT_MSG
+  // At most once a second unless done == total.
+  void progress(const char* what, uint64_t done, uint64_t total);
+  void end_progress();
+
+ private:
+  void print(std::FILE* stream, int needed, const std::string& text) const;
+  int level_;
+  std::FILE* text_stream_;
+  bool line_mode_;  // no '\r' redraws
+  bool progress_open_ = false;
+  unsigned lapse_ = 0;
+  std::chrono::steady_clock::time_point start_, last_;
+};
+
+}  // namespace vmc

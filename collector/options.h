@@ -1,0 +1,42 @@
+// The command line, as makedumpfile spells it, parsed into what the user asked
+// for. Kept apart from what the dump says (facts) and from how we run.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "compress/codec.h"
+#include "formats/error.h"
+#include "formats/io.h"
+
+namespace vmc {
+
+enum class Mode { kCreate, kRearrange, kDumpDmesg, kHelp, kVersion };
+
+struct Options {
+  std::string program = "vmcollect";  // name for messages ("makedumpfile Completed.")
+  Mode mode = Mode::kCreate;
+  int dump_level = 0;
+  compress::CodecKind codec = compress::CodecKind::none;
+  bool elf_output = false;     // -E
+  bool flatten = false;        // -F
+  bool force = false;          // -f
+  bool non_mmap = false;       // --non-mmap
+  bool check_params = false;   // --check-params
+  int message_level = 7;
+  int num_threads = 0;         // 0 = makedumpfile's default (serial); see resolve in run
+  bool num_threads_given = false;
+  std::string vmcoreinfo_file; // -i
+  std::string input;           // VMCORE
+  std::string output;          // DUMPFILE / LOGFILE (empty with -F: stdout)
+  io::FaultPlan faults_in, faults_out;  // --inject-fault (tests only)
+  std::vector<std::string> notices;     // accepted-but-ignored options, said at debug level
+};
+
+// Parses argv (argv[0] already consumed into program). Errors name the option.
+Result<Options> parse_options(const std::string& program, const std::vector<std::string>& args);
+
+std::string usage_text(const std::string& program);
+
+}  // namespace vmc

@@ -1,0 +1,222 @@
+#include "collector/run.h"
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "collector/engine.h"
+#include "collector/parallel.h"
+#include "collector/rearrange.h"
+#include "collector/report.h"
+#include "formats/dump_writer.h"
+#include "formats/physical_memory.h"
+#include "vmcoreinfo/address_space.h"
+#include "vmcoreinfo/dmesg.h"
+#include "vmcoreinfo/page_filter.h"
+#include "vmcoreinfo/vmcoreinfo.h"
+
+namespace vmc {
+namespace {
+
+constexpr int kMemMapLevels = kDumpLevelCache | kDumpLevelCachePrivate | kDumpLevelUser | kDumpLevelFree;
+
+Result<std::string> read_text_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return errno_error("cannot open VMCOREINFO file " + path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+struct Facts {
+  std::unique_ptr<PhysicalMemory> memory;
+  std::optional<VmcoreInfo> info;
+};
+
+// Opens the dump and settles which VMCOREINFO describes it (-i wins, but must
+// be from the same kernel release as the note, when the dump has one).
+Result<Facts> open_facts(const Options& o, Messenger& m, int& exit_code) {
+  OpenDumpOptions open{{!o.non_mmap}, o.faults_in};
+  auto memory = open_dump(o.input, open);
+  if (!memory) return std::move(memory).error();
+  Facts facts{std::move(*memory), std::nullopt};
+  std::string text = facts.memory->metadata().vmcoreinfo;
+  if (!o.vmcoreinfo_file.empty()) {
+    auto file_text = read_text_file(o.vmcoreinfo_file);
+    if (!file_text) return std::move(file_text).error();
+    auto from_file = VmcoreInfo::parse(*file_text);
+    if (!from_file) return std::move(from_file).error().add_context(o.vmcoreinfo_file);
+    if (!text.empty()) {
+      auto from_dump = VmcoreInfo::parse(text);
+      if (from_dump && from_dump->osrelease() != from_file->osrelease()) {
+        exit_code = kExitMismatch;
+        return Error(ErrorKind::kMismatch, "The kernel version of " + o.vmcoreinfo_file + " (" +
+                                               from_file->osrelease() + ") does not match the dump (" +
+                                               from_dump->osrelease() + ")");
+      }
+    }
+    text = *file_text;
+  }
+  if (!text.empty()) {
+    auto info = VmcoreInfo::parse(text);
+    if (!info) return std::move(info).error().add_context(o.input);
+    facts.info = std::move(*info);
+    m.debug("OSRELEASE    : " + facts.info->osrelease() + "\n");
+    if (auto t = facts.info->crash_time()) m.debug("CRASHTIME    : " + std::to_string(*t) + "\n");
+  }
+  return facts;
+}
+
+DumpHeaderInfo header_for(const Options& o, const Facts& f) {
+  const DumpMetadata& md = f.memory->metadata();
+  DumpHeaderInfo h;
+  h.page_size = md.page_size;
+  h.max_pfn = f.memory->max_pfn();
+  h.dump_level = o.dump_level;
+  h.codec = o.codec;
+  h.notes = md.notes;
+  h.vmcoreinfo = md.vmcoreinfo;
+  h.segments = md.segments;
+  h.eraseinfo = md.eraseinfo;
+  h.nr_cpus = md.nr_cpus;
+  h.release = md.utsname_release;
+  h.nodename = md.utsname_nodename;
+  h.version = md.utsname_version;
+  if (!md.utsname_machine.empty()) h.machine = md.utsname_machine;
+  if (md.phys_base) h.phys_base = *md.phys_base;
+  if (f.info) {
+    if (h.release.empty()) h.release = f.info->osrelease();
+    if (auto pb = f.info->number("phys_base")) h.phys_base = static_cast<uint64_t>(*pb);
+  }
+  // The crash time, as makedumpfile records it: the same dump gives the same file.
+  if (md.timestamp_sec) h.timestamp_sec = *md.timestamp_sec;
+  if (f.info && f.info->crash_time()) h.timestamp_sec = *f.info->crash_time();
+  return h;
+}
+
+Result<std::unique_ptr<PageFilter>> filter_for(const Options& o, Facts& f, Messenger& m) {
+  if ((o.dump_level & kMemMapLevels) == 0) return std::unique_ptr<PageFilter>();
+  if (!f.info) {
+    return Error(ErrorKind::kUnsupported,
+                 "dump level " + std::to_string(o.dump_level) +
+                     " needs VMCOREINFO to find mem_map, and " + o.input +
+                     " has none (give it with -i VMCOREINFO)");
+  }
+  auto filter = make_page_filter(*f.memory, *f.info, o.dump_level);
+  if (!filter) return std::move(filter).error();
+  for (const auto& w : (*filter)->warnings()) m.error("Warning: " + w + "\n");
+  return filter;
+}
+
+int fail(const Messenger& m, const Error& e, int code = kExitFailed) {
+  m.error(e.describe() + "\n");
+  return code;
+}
+
+int run_create(const Options& o, const std::atomic<int>* cancel, Messenger& m) {
+  if (o.codec != compress::CodecKind::none && !compress::codec_available(o.codec)) {
+    return fail(m, Error(ErrorKind::kUnsupported, std::string(compress::codec_name(o.codec)) +
+                                                      " compression is not built into this vmcollect"));
+  }
+  int exit_code = kExitFailed;
+  auto facts = open_facts(o, m, exit_code);
+  if (!facts) return fail(m, facts.error(), exit_code);
+  auto filter = filter_for(o, *facts, m);
+  if (!filter) return fail(m, filter.error());
+  if (o.check_params) return kExitCompleted;
+
+  std::unique_ptr<io::OutputFile> file;
+  if (o.flatten) {
+    file = io::with_faults(io::stdout_output(), o.faults_out);
+  } else {
+    auto created = io::create_output(o.output, {o.force});
+    if (!created) return fail(m, created.error());
+    file = io::with_faults(std::move(*created), o.faults_out);
+  }
+  std::unique_ptr<io::OutputFile> flat = o.flatten ? make_flattened_output(*file) : nullptr;
+  io::OutputFile& out = flat ? *flat : *file;
+  DumpHeaderInfo header = header_for(o, *facts);
+  WriterFactory factory = [&](uint64_t max_pages) -> Result<std::unique_ptr<DumpWriter>> {
+    header.max_dumped_pages = max_pages;
+    return o.elf_output ? make_elf_writer(out, header) : make_kdump_writer(out, header);
+  };
+  CollectOptions co;
+  co.dump_level = o.dump_level;
+  co.codec = o.codec;
+  co.threads = resolve_thread_count(o.num_threads);
+  co.cancel = cancel;
+  co.progress = [&](uint64_t done, uint64_t total) { m.progress("Copying data", done, total); };
+  auto report = collect(*facts->memory, filter->get(), factory, co);
+  m.end_progress();
+  if (!report) return fail(m, report.error().add_context("writing " + out.name()));
+  for (const auto& w : report->warnings) m.error("Warning: " + w + "\n");
+  m.report(format_report(*report, o.elf_output));
+  if (report->incomplete) {
+    if (!report->unreadable.empty()) m.error(format_unreadable(*report));
+    if (report->error) m.error(report->error->describe() + "\n");
+    m.error("The dumpfile " + out.name() + " is incomplete: it holds the pages written before the failure and is marked incomplete.\n");
+    return kExitFailed;
+  }
+  m.common("\nThe dumpfile is saved to " + (o.flatten ? std::string("standard output") : o.output) + ".\n");
+  return kExitCompleted;
+}
+
+int run_dmesg(const Options& o, Messenger& m) {
+  int exit_code = kExitFailed;
+  auto facts = open_facts(o, m, exit_code);
+  if (!facts) return fail(m, facts.error(), exit_code);
+  if (!facts->info) return fail(m, Error(ErrorKind::kBadInput, o.input + " has no VMCOREINFO; the log cannot be located (give it with -i)"));
+  if (o.check_params) return kExitCompleted;
+  auto kernel = make_x86_64_address_space(*facts->memory, *facts->info);
+  if (!kernel) return fail(m, kernel.error().add_context(o.input));
+  auto log = extract_dmesg(**kernel, *facts->info);
+  if (!log) return fail(m, log.error().add_context(o.input));
+  for (const auto& w : log->warnings) m.error("Warning: " + w + "\n");
+  std::unique_ptr<io::OutputFile> out;
+  if (o.output.empty()) {
+    out = io::stdout_output();
+  } else {
+    auto created = io::create_output(o.output, {o.force});
+    if (!created) return fail(m, created.error());
+    out = std::move(*created);
+  }
+  auto bytes = std::as_bytes(std::span(log->text.data(), log->text.size()));
+  if (auto s = out->write_at(0, bytes); !s) return fail(m, s.error());
+  if (auto s = out->finish(); !s) return fail(m, s.error());
+  if (!o.output.empty()) m.common("\nThe dmesg log is saved to " + o.output + ".\n");
+  return kExitCompleted;
+}
+
+}  // namespace
+
+int run(const Options& o, const std::atomic<int>* cancel) {
+  // With the dump on stdout, text must not mix into it.
+  bool stdout_is_data = o.flatten || (o.mode == Mode::kDumpDmesg && o.output.empty());
+  Messenger m(o.message_level, stdout_is_data);
+  for (const auto& n : o.notices) m.debug(n + "\n");
+  int code = kExitFailed;
+  switch (o.mode) {
+    case Mode::kHelp:
+      std::fputs(usage_text(o.program).c_str(), stdout);
+      return kExitCompleted;
+    case Mode::kVersion:
+      std::printf("%s: vmcollect version 0.1.0 (makedumpfile compatible)\n", o.program.c_str());
+      return kExitCompleted;
+    case Mode::kCreate:
+      code = run_create(o, cancel, m);
+      break;
+    case Mode::kDumpDmesg:
+      code = run_dmesg(o, m);
+      break;
+    case Mode::kRearrange:
+      code = run_rearrange(o, m);
+      break;
+  }
+  if (!o.check_params) {
+    m.common("\n");
+    m.common(o.program + (code == kExitCompleted ? " Completed.\n" : " Failed.\n"));
+  }
+  return code;
+}
+
+}  // namespace vmc

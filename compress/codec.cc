@@ -1,0 +1,58 @@
+// Codec names and the factory. Each codec lives in its own file
+// (zlib_codec.cc, lzo_codec.cc, snappy_codec.cc, zstd_codec.cc); the ones left
+// out by the CMake options are simply not compiled.
+#include "compress/codec.h"
+
+#include "compress/codec_impl.h"
+
+namespace vmc::compress {
+
+std::string_view codec_name(CodecKind kind) {
+  switch (kind) {
+    case CodecKind::none: return "none";
+    case CodecKind::zlib: return "zlib";
+    case CodecKind::lzo: return "lzo";
+    case CodecKind::snappy: return "snappy";
+    case CodecKind::zstd: return "zstd";
+  }
+  return "unknown";
+}
+
+bool codec_available(CodecKind kind) {
+  switch (kind) {
+    case CodecKind::none:
+    case CodecKind::zlib: return true;
+    case CodecKind::lzo: return VMC_COMPRESS_WITH_LZO != 0;
+    case CodecKind::snappy: return VMC_COMPRESS_WITH_SNAPPY != 0;
+    case CodecKind::zstd: return VMC_COMPRESS_WITH_ZSTD != 0;
+  }
+  return false;
+}
+
+std::unique_ptr<Codec> make_codec(CodecKind kind) {
+  switch (kind) {
+    case CodecKind::none: return nullptr;
+    case CodecKind::zlib: return detail::make_zlib_codec();
+    case CodecKind::lzo:
+#if VMC_COMPRESS_WITH_LZO
+      return detail::make_lzo_codec();
+#else
+      return nullptr;
+#endif
+    case CodecKind::snappy:
+#if VMC_COMPRESS_WITH_SNAPPY
+      return detail::make_snappy_codec();
+#else
+      return nullptr;
+#endif
+    case CodecKind::zstd:
+#if VMC_COMPRESS_WITH_ZSTD
+      return detail::make_zstd_codec();
+#else
+      return nullptr;
+#endif
+  }
+  return nullptr;
+}
+
+}  // namespace vmc::compress

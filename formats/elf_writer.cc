@@ -1,0 +1,163 @@
+// Writes an ELF64 core holding only the dumped pages (-E), readable by crash,
+// libkdumpfile and makedumpfile. Each run of consecutive dumped pfns becomes a
+// PT_LOAD. The number of runs is known only after the last page (zero pages
+// are found while writing), so page data goes first and the program headers
+// after it, with e_phoff pointing there: one pass, no size guess.
+#include <algorithm>
+#include <cstring>
+
+#include "formats/dump_writer.h"
+#include "formats/elf_format.h"
+
+namespace vmc {
+namespace {
+
+class ElfWriter final : public DumpWriter {
+ public:
+  ElfWriter(io::OutputFile& out, DumpHeaderInfo header) : out_(out), h_(std::move(header)) {
+    notes_offset_ = sizeof(elf::Ehdr);
+    data_cursor_ = (notes_offset_ + h_.notes.size() + h_.page_size - 1) / h_.page_size * h_.page_size;
+  }
+
+  Status begin() override {
+    if (h_.codec != compress::CodecKind::none) {
+      return Error(ErrorKind::kInvalidArgument, "ELF output cannot hold compressed pages");
+    }
+    VMC_TRY(write_ehdr(0, 0, 0, /*incomplete=*/true));
+    if (!h_.notes.empty()) VMC_TRY_CTX(out_.write_at(notes_offset_, h_.notes), "writing ELF notes");
+    return {};
+  }
+
+  Status write_pages(std::span<const PageRecord> pages) override {
+    if (pages.empty()) return {};
+    staging_.clear();
+    uint64_t start = data_cursor_;
+    for (const auto& page : pages) {
+      if (page.flags != 0) {
+        return Error(ErrorKind::kInvalidArgument, "ELF output got a compressed page");
+      }
+      extend_runs(page.pfn);
+      if (page.zero && page.data.size() != h_.page_size) {
+        staging_.resize(staging_.size() + h_.page_size);
+      } else {
+        staging_.insert(staging_.end(), page.data.begin(), page.data.end());
+      }
+    }
+    VMC_TRY_CTX(out_.write_at(start, staging_), "writing page data for pfn " + hex(pages.front().pfn));
+    data_cursor_ += staging_.size();
+    data_bytes_ += staging_.size();
+    return {};
+  }
+
+  Status end_cycle(uint64_t, uint64_t, std::span<const uint64_t>, std::span<const uint64_t>) override {
+    return {};
+  }
+
+  Status finish(bool incomplete) override {
+    std::vector<elf::Phdr> phdrs;
+    phdrs.reserve(runs_.size() + 1);
+    elf::Phdr note{};
+    note.p_type = elf::kPtNote;
+    note.p_offset = notes_offset_;
+    note.p_filesz = h_.notes.size();
+    note.p_memsz = h_.notes.size();
+    phdrs.push_back(note);
+    for (const auto& r : runs_) phdrs.push_back(load_header(r));
+    uint64_t phoff = (data_cursor_ + 7) & ~uint64_t{7};
+    VMC_TRY_CTX(out_.write_at(phoff, std::as_bytes(std::span(phdrs))), "writing program headers");
+    uint64_t shoff = 0;
+    if (phdrs.size() >= elf::kPnXnum) {
+      // Too many segments for e_phnum: the count goes in section header 0.
+      elf::Shdr sh{};
+      sh.sh_info = static_cast<uint32_t>(phdrs.size());
+      shoff = phoff + phdrs.size() * sizeof(elf::Phdr);
+      VMC_TRY_CTX(out_.write_at(shoff, std::as_bytes(std::span(&sh, 1))), "writing section header");
+    }
+    VMC_TRY(write_ehdr(phoff, phdrs.size(), shoff, incomplete));
+    return out_.finish();
+  }
+
+  uint64_t data_bytes() const override { return data_bytes_; }
+
+ private:
+  struct Run {
+    uint64_t first_pfn;
+    uint64_t pages;
+    uint64_t file_offset;
+  };
+
+  void extend_runs(uint64_t pfn) {
+    uint64_t offset = data_cursor_ + staging_.size();
+    if (!runs_.empty()) {
+      Run& last = runs_.back();
+      if (last.first_pfn + last.pages == pfn && same_segment(last.first_pfn, pfn)) {
+        ++last.pages;
+        return;
+      }
+    }
+    runs_.push_back({pfn, 1, offset});
+  }
+
+  const MemorySegment* segment_of(uint64_t paddr) const {
+    for (const auto& s : h_.segments) {
+      if (paddr >= s.paddr && paddr - s.paddr < s.size) return &s;
+    }
+    return nullptr;
+  }
+
+  bool same_segment(uint64_t a_pfn, uint64_t b_pfn) const {
+    return segment_of(a_pfn * h_.page_size) == segment_of(b_pfn * h_.page_size);
+  }
+
+  elf::Phdr load_header(const Run& r) const {
+    elf::Phdr p{};
+    uint64_t paddr = r.first_pfn * h_.page_size;
+    const MemorySegment* seg = segment_of(paddr);
+    p.p_type = elf::kPtLoad;
+    p.p_flags = 7;  // RWX, as the kernel writes /proc/vmcore
+    p.p_offset = r.file_offset;
+    p.p_paddr = paddr;
+    p.p_vaddr = seg && seg->vaddr ? seg->vaddr + (paddr - seg->paddr) : 0;
+    p.p_filesz = r.pages * h_.page_size;
+    p.p_memsz = r.pages * h_.page_size;
+    p.p_align = 0;
+    return p;
+  }
+
+  Status write_ehdr(uint64_t phoff, uint64_t phnum, uint64_t shoff, bool incomplete) {
+    elf::Ehdr e{};
+    std::memcpy(e.e_ident, elf::kMagic, 4);
+    e.e_ident[4] = elf::kClass64;
+    e.e_ident[5] = elf::kData2Lsb;
+    e.e_ident[6] = 1;  // EV_CURRENT
+    e.e_type = elf::kTypeCore;
+    e.e_machine = elf::kMachineX86_64;
+    e.e_version = 1;
+    e.e_phoff = phoff;
+    e.e_flags = incomplete ? elf::kDumpElfIncomplete : 0;
+    e.e_ehsize = sizeof(elf::Ehdr);
+    e.e_phentsize = sizeof(elf::Phdr);
+    e.e_phnum = static_cast<uint16_t>(std::min<uint64_t>(phnum, elf::kPnXnum));
+    if (shoff != 0) {
+      e.e_shoff = shoff;
+      e.e_shentsize = sizeof(elf::Shdr);
+      e.e_shnum = 1;
+    }
+    VMC_TRY_CTX(out_.write_at(0, std::as_bytes(std::span(&e, 1))), "writing the ELF header");
+    return {};
+  }
+
+  io::OutputFile& out_;
+  DumpHeaderInfo h_;
+  uint64_t notes_offset_, data_cursor_, data_bytes_ = 0;
+  std::vector<Run> runs_;
+  std::vector<std::byte> staging_;
+};
+
+}  // namespace
+
+std::unique_ptr<DumpWriter> make_elf_writer(io::OutputFile& out, DumpHeaderInfo header) {
+  return std::make_unique<ElfWriter>(out, std::move(header));
+}
+
+}  // namespace vmc

@@ -1,0 +1,35 @@
+// A PhysicalMemory for engine tests: RAM ranges whose page contents are a pure
+// function of the pfn (zero, random or text-like), and pfns that fail to read.
+#pragma once
+
+#include <set>
+
+#include "formats/physical_memory.h"
+
+namespace vmc::testing {
+
+enum class FakeContent { kZero, kRandom, kText };
+
+class FakeMemory final : public PhysicalMemory {
+ public:
+  FakeMemory(std::vector<PfnRange> ram, uint32_t page_size = 4096);
+  const DumpMetadata& metadata() const override { return metadata_; }
+  const std::vector<PfnRange>& ram() const override { return ram_; }
+  void available(uint64_t start, uint64_t end, std::span<uint64_t> bits) const override;
+  Result<io::ByteView> pages(uint64_t pfn, uint64_t count) override;
+  Status read_physical(uint64_t paddr, std::span<std::byte> out) override;
+
+  // Content of a pfn: zero when pfn % 5 == 0, random when pfn % 5 == 1, else text.
+  static FakeContent content_of(uint64_t pfn);
+  std::vector<std::byte> page_bytes(uint64_t pfn) const;
+  void fail_reads(uint64_t pfn) { bad_.insert(pfn); }
+  DumpMetadata& mutable_metadata() { return metadata_; }
+
+ private:
+  bool in_ram(uint64_t pfn) const;
+  std::vector<PfnRange> ram_;
+  DumpMetadata metadata_;
+  std::set<uint64_t> bad_;
+};
+
+}  // namespace vmc::testing

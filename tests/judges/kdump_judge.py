@@ -1,0 +1,110 @@
+#!/usr/bin/python3
+"""Independent checks of dump files through libkdumpfile (Debian's
+python3-libkdumpfile, so run it with /usr/bin/python3).
+
+  kdump_judge.py pages DUMP RAW       every page DUMP holds equals RAW's page
+  kdump_judge.py same-set A B         A and B hold exactly the same pfns
+  kdump_judge.py count DUMP           number of pages DUMP holds
+  kdump_judge.py subset A B           every pfn of A is in B
+
+Exit status 0 when the check holds, 1 with a reason on stderr when not.
+"""
+import sys
+
+import kdumpfile
+
+PHYS = kdumpfile.KDUMP_MACHPHYSADDR
+
+
+def open_dump(path):
+    try:
+        return kdumpfile.kdumpfile(path)
+    except Exception as e:  # libkdumpfile raises its own exception types
+        sys.exit(f"libkdumpfile cannot open {path}: {type(e).__name__}: {e}")
+
+
+def page_size(dump):
+    try:
+        return int(dump.attr["arch.page_size"])
+    except KeyError:
+        return 4096
+
+
+def dumped_bits(dump):
+    """The pfns a dump holds, as one big integer bitmap (bit n = pfn n)."""
+    max_pfn = int(dump.attr["max_pfn"])
+    raw = dump.attr["file.pagemap"].get_bits(0, max_pfn - 1)
+    return int.from_bytes(bytes(raw), "little") & ((1 << max_pfn) - 1), max_pfn
+
+
+def pfns_of(bits):
+    pfn = 0
+    while bits:
+        low = bits & -bits
+        pfn = low.bit_length() - 1
+        yield pfn
+        bits ^= low
+
+
+def describe(bits, limit=8):
+    pfns = []
+    for pfn in pfns_of(bits):
+        pfns.append(hex(pfn))
+        if len(pfns) == limit:
+            pfns.append("...")
+            break
+    return f"{bin(bits).count('1')} pfns ({', '.join(pfns)})"
+
+
+def cmd_pages(ours_path, raw_path):
+    ours, raw = open_dump(ours_path), open_dump(raw_path)
+    size = page_size(ours)
+    bits, _ = dumped_bits(ours)
+    checked = 0
+    for pfn in pfns_of(bits):
+        try:
+            a = ours.read(PHYS, pfn * size, size)
+        except Exception as e:
+            sys.exit(f"{ours_path}: pfn {pfn:#x} is in the page map but cannot be read: {e}")
+        b = raw.read(PHYS, pfn * size, size)
+        if a != b:
+            sys.exit(f"{ours_path}: pfn {pfn:#x} differs from {raw_path}")
+        checked += 1
+    print(f"{checked} pages of {ours_path} equal {raw_path}")
+
+
+def cmd_same_set(a_path, b_path):
+    a, a_max = dumped_bits(open_dump(a_path))
+    b, b_max = dumped_bits(open_dump(b_path))
+    only_a, only_b = a & ~b, b & ~a
+    if only_a or only_b:
+        sys.exit(f"page sets differ: only in {a_path}: {describe(only_a)}; "
+                 f"only in {b_path}: {describe(only_b)}")
+    print(f"{bin(a).count('1')} pfns, identical sets (max_pfn {a_max} / {b_max})")
+
+
+def cmd_subset(a_path, b_path):
+    a, _ = dumped_bits(open_dump(a_path))
+    b, _ = dumped_bits(open_dump(b_path))
+    extra = a & ~b
+    if extra:
+        sys.exit(f"{a_path} holds pages {b_path} lacks: {describe(extra)}")
+    print(f"{bin(a).count('1')} pfns of {a_path} are all in {b_path}")
+
+
+def cmd_count(path):
+    bits, _ = dumped_bits(open_dump(path))
+    print(bin(bits).count("1"))
+
+
+def main(argv):
+    commands = {"pages": (cmd_pages, 2), "same-set": (cmd_same_set, 2),
+                "subset": (cmd_subset, 2), "count": (cmd_count, 1)}
+    if len(argv) < 2 or argv[1] not in commands or len(argv) - 2 != commands[argv[1]][1]:
+        sys.exit(__doc__)
+    fn, _ = commands[argv[1]]
+    fn(*argv[2:])
+
+
+if __name__ == "__main__":
+    main(sys.argv)

@@ -1,5 +1,5 @@
 // Why it is shaped this way: the filter reads only mem_map (1.6 % of memory),
-// so it runs twice (once to bound the descriptor table, once per cycle to
+// so it runs twice (once to size the descriptor table, once per cycle to
 // write) instead of keeping a terabyte-sized bitmap. Page data is read once:
 // the zero check happens in the pass that compresses. Workers compress a
 // chunk of pages into per-page slots; the writer then emits them in pfn order
@@ -79,9 +79,11 @@ class ChunkProcessor {
       const Slot& r = results_[i];
       if (sources_[i] == nullptr) continue;  // unreadable
       if (r.zero && (options_.dump_level & kDumpLevelZero)) {
-        clear_bit(keep, pfns[i] - cycle_start);
         report_.excluded[ExcludeReason::kZero]++;
-        continue;
+        if (options_.exclude_zero_pages) {
+          clear_bit(keep, pfns[i] - cycle_start);
+          continue;
+        }
       }
       std::span<const std::byte> data =
           r.size != 0 ? std::span<const std::byte>(slots_.data() + i * slot_size_, r.size)

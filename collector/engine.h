@@ -22,6 +22,10 @@ namespace vmc {
 struct CollectOptions {
   int dump_level = 0;
   compress::CodecKind codec = compress::CodecKind::none;
+  // -d 1 for kdump output keeps zero pages in the bitmap, all pointing at one
+  // stored zero page (as makedumpfile does: readers still read them); for ELF
+  // output, which has no such sharing, they are left out.
+  bool exclude_zero_pages = false;
   int threads = 1;
   uint64_t cycle_pfns = uint64_t{1} << 20;  // bitmap granularity: 128 KiB of bitmap per cycle
   uint32_t chunk_pages = 1024;              // pages compressed together then written at once

@@ -143,6 +143,7 @@ int run_create(const Options& o, const std::atomic<int>* cancel, Messenger& m) {
   CollectOptions co;
   co.dump_level = o.dump_level;
   co.codec = o.codec;
+  co.exclude_zero_pages = o.elf_output;
   co.threads = resolve_thread_count(o.num_threads);
   co.cancel = cancel;
   co.progress = [&](uint64_t done, uint64_t total) { m.progress("Copying data", done, total); };

@@ -1,12 +1,11 @@
 // Writes the kdump-compressed format (see kdump_format.h for the layout).
 //
-// One pass over page data: the descriptor table is sized for the pages the
-// filter kept (an upper bound), and data starts after it. Zero pages found
-// while compressing are dropped (-d 1) or share one stored zero page, so some
-// descriptor slots at the end of the table stay unused: a hole in the file,
-// never read, because readers index descriptors by counting 2nd-bitmap bits.
-// The header says "incomplete" from the first write until finish() succeeds,
-// so a dump cut short by a crash, a kill or a full disk never looks whole.
+// The descriptor table is sized by the filter pass (mem_map only) before any
+// page is read, and page data follows it. Zero pages, found while compressing,
+// all point at one stored zero page, as makedumpfile does at -d 1: readers
+// still read them, and page data is read only once. The header says
+// "incomplete" from the first write until finish() succeeds, so a dump cut
+// short by a crash, a kill or a full disk never looks whole.
 #include <algorithm>
 #include <cstring>
 #include <ctime>

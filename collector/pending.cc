@@ -41,10 +41,3 @@ Result<DmesgResult> extract_dmesg(const KernelAddressSpace&, const VmcoreInfo&) 
 
 }  // namespace vmc
 
-#include "collector/rearrange.h"
-namespace vmc {
-int run_rearrange(const Options&, Messenger& m) {
-  m.error("-R is not built into this vmcollect yet\n");
-  return 1;
-}
-}  // namespace vmc

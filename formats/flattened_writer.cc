@@ -17,6 +17,8 @@ class FlattenedOutput final : public io::OutputFile {
   uint64_t bytes_written() const override { return logical_end_; }
 
   Status write_at(uint64_t offset, std::span<const std::byte> data) override {
+    // makedumpfile -R takes a record of size 0 for the end of the stream.
+    if (data.empty()) return {};
     VMC_TRY(start());
     flat::FlatRecordHeader rh{};
     rh.offset = static_cast<int64_t>(offset);

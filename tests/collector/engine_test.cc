@@ -279,3 +279,29 @@ TEST(Flattened, StreamReplaysIntoTheSameFile) {
 
 }  // namespace
 }  // namespace vmc
+
+namespace vmc {
+namespace {
+
+// makedumpfile -R stops at a record of size 0 and then fails on the missing end
+// marker: an empty write must produce no record at all.
+TEST(Flattened, EmptyWritesEmitNoRecord) {
+  io::MemoryOutput stream("pipe", /*seekable=*/false);
+  auto flat = make_flattened_output(stream);
+  ASSERT_TRUE(flat->write_at(0, {}).ok());
+  std::byte one{1};
+  ASSERT_TRUE(flat->write_at(8192, std::span(&one, 1)).ok());
+  ASSERT_TRUE(flat->write_at(4096, {}).ok());
+  ASSERT_TRUE(flat->finish().ok());
+  const auto& s = stream.contents();
+  ASSERT_EQ(s.size(), flat::kFlatHeaderSize + 16 + 1 + 16);
+  auto rh = load<flat::FlatRecordHeader>(s.data() + flat::kFlatHeaderSize);
+  EXPECT_EQ(rh.offset.get(), 8192);
+  EXPECT_EQ(rh.buf_size.get(), 1);
+  auto end = load<flat::FlatRecordHeader>(s.data() + flat::kFlatHeaderSize + 17);
+  EXPECT_EQ(end.offset.get(), flat::kEndFlag);
+  EXPECT_EQ(end.buf_size.get(), flat::kEndFlag);
+}
+
+}  // namespace
+}  // namespace vmc

@@ -43,6 +43,19 @@ void ram_bits(const PhysicalMemory& memory, uint64_t start, uint64_t end, std::v
   }
 }
 
+// Kept pfns whose predecessor is not kept (the one before bit 0 given).
+uint64_t count_run_starts(std::span<const uint64_t> bits, uint64_t nbits, bool previous_kept) {
+  uint64_t starts = 0;
+  uint64_t carry = previous_kept ? 1 : 0;
+  for (size_t w = 0; w < words_for(nbits); ++w) {
+    uint64_t word = bits[w];
+    if (w == words_for(nbits) - 1 && nbits % 64 != 0) word &= (uint64_t{1} << (nbits % 64)) - 1;
+    starts += static_cast<uint64_t>(std::popcount(word & ~((word << 1) | carry)));
+    carry = word >> 63;
+  }
+  return starts;
+}
+
 void add_unreadable(std::vector<PfnRange>& ranges, uint64_t pfn) {
   if (!ranges.empty() && ranges.back().end == pfn) {
     ranges.back().end = pfn + 1;
@@ -78,13 +91,9 @@ class ChunkProcessor {
     for (size_t i = 0; i < pfns.size(); ++i) {
       const Slot& r = results_[i];
       if (sources_[i] == nullptr) continue;  // unreadable
-      if (r.zero && (options_.dump_level & kDumpLevelZero)) {
-        report_.excluded[ExcludeReason::kZero]++;
-        if (options_.exclude_zero_pages) {
-          clear_bit(keep, pfns[i] - cycle_start);
-          continue;
-        }
-      }
+      // Zero pages go to the writer marked as such: kdump shares one stored
+      // zero page (makedumpfile's -d 1), ELF leaves long runs of them out.
+      if (r.zero && (options_.dump_level & kDumpLevelZero)) report_.excluded[ExcludeReason::kZero]++;
       std::span<const std::byte> data =
           r.size != 0 ? std::span<const std::byte>(slots_.data() + i * slot_size_, r.size)
                       : std::span<const std::byte>(sources_[i], page_size_);
@@ -183,16 +192,22 @@ Result<CollectReport> collect(PhysicalMemory& memory, const PageFilter* filter,
   const uint64_t cycle = std::max<uint64_t>(64, options.cycle_pfns / 64 * 64);
   std::vector<uint64_t> keep, ram;
 
-  // Pass 1 (mem_map only): an upper bound on the pages to write.
-  uint64_t candidates = 0;
+  // Pass 1 (mem_map only): how many pages and runs of pages to write.
+  DumpPlan plan;
   {
     FilterStats discard;
+    bool previous_kept = false;
     for (uint64_t s = 0; s < report.max_pfn; s += cycle) {
-      candidate_pages(memory, filter, options.threads, s, std::min(report.max_pfn, s + cycle), keep, discard);
-      candidates += count_bits(keep);
+      uint64_t e = std::min(report.max_pfn, s + cycle);
+      candidate_pages(memory, filter, options.threads, s, e, keep, discard);
+      plan.pages += count_bits(keep);
+      plan.runs += count_run_starts(keep, e - s, previous_kept);
+      previous_kept = e > s && test_bit(keep, e - s - 1);
     }
+    plan.runs += memory.ram().size();  // a run also breaks where RAM ranges meet
   }
-  auto writer_or = make_writer(candidates);
+  const uint64_t candidates = plan.pages;
+  auto writer_or = make_writer(plan);
   if (!writer_or.ok()) return std::move(writer_or).error();
   DumpWriter& writer = **writer_or;
   if (auto s = writer.begin(); !s.ok()) return std::move(s).error();

@@ -22,10 +22,6 @@ namespace vmc {
 struct CollectOptions {
   int dump_level = 0;
   compress::CodecKind codec = compress::CodecKind::none;
-  // -d 1 for kdump output keeps zero pages in the bitmap, all pointing at one
-  // stored zero page (as makedumpfile does: readers still read them); for ELF
-  // output, which has no such sharing, they are left out.
-  bool exclude_zero_pages = false;
   int threads = 1;
   uint64_t cycle_pfns = uint64_t{1} << 20;  // bitmap granularity: 128 KiB of bitmap per cycle
   uint32_t chunk_pages = 1024;              // pages compressed together then written at once
@@ -47,8 +43,14 @@ struct CollectReport {
   std::optional<Error> error;        // what cut the dump short, when incomplete
 };
 
-// Creates the writer once the number of pages to dump is bounded.
-using WriterFactory = std::function<Result<std::unique_ptr<DumpWriter>>(uint64_t max_dumped_pages)>;
+// What the filter pass found, before any page is read.
+struct DumpPlan {
+  uint64_t pages = 0;  // pfns kept
+  uint64_t runs = 0;   // runs of consecutive kept pfns
+};
+
+// Creates the writer once the plan is known.
+using WriterFactory = std::function<Result<std::unique_ptr<DumpWriter>>(const DumpPlan& plan)>;
 
 // Runs the whole dump. Returns an error only when nothing useful could be
 // written; a dump cut short (full disk, signal, unreadable input) returns a

@@ -136,14 +136,14 @@ int run_create(const Options& o, const std::atomic<int>* cancel, Messenger& m) {
   std::unique_ptr<io::OutputFile> flat = o.flatten ? make_flattened_output(*file) : nullptr;
   io::OutputFile& out = flat ? *flat : *file;
   DumpHeaderInfo header = header_for(o, *facts);
-  WriterFactory factory = [&](uint64_t max_pages) -> Result<std::unique_ptr<DumpWriter>> {
-    header.max_dumped_pages = max_pages;
+  WriterFactory factory = [&](const DumpPlan& plan) -> Result<std::unique_ptr<DumpWriter>> {
+    header.max_dumped_pages = plan.pages;
+    header.max_runs = plan.runs;
     return o.elf_output ? make_elf_writer(out, header) : make_kdump_writer(out, header);
   };
   CollectOptions co;
   co.dump_level = o.dump_level;
   co.codec = o.codec;
-  co.exclude_zero_pages = o.elf_output;
   co.threads = resolve_thread_count(o.num_threads);
   co.cancel = cancel;
   co.progress = [&](uint64_t done, uint64_t total) { m.progress("Copying data", done, total); };

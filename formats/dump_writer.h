@@ -25,6 +25,7 @@ struct DumpHeaderInfo {
   uint32_t page_size = 4096;
   uint64_t max_pfn = 0;            // one past the highest pfn (max_mapnr)
   uint64_t max_dumped_pages = 0;   // pages the filter kept (sizes the descriptor table)
+  uint64_t max_runs = 0;           // bound on runs of consecutive kept pfns (ELF PT_LOADs)
   int dump_level = 0;
   compress::CodecKind codec = compress::CodecKind::none;
   std::vector<std::byte> notes;    // PT_NOTE contents, carried verbatim

@@ -1,8 +1,10 @@
 // Writes an ELF64 core holding only the dumped pages (-E), readable by crash,
 // libkdumpfile and makedumpfile. Each run of consecutive dumped pfns becomes a
-// PT_LOAD. The number of runs is known only after the last page (zero pages
-// are found while writing), so page data goes first and the program headers
-// after it, with e_phoff pointing there: one pass, no size guess.
+// PT_LOAD (short runs of zero pages inside a run are written, see kMinGap).
+// The exact number of runs is known only after the last page (zero pages are
+// found while writing), and makedumpfile reads program headers right after the
+// ELF header whatever e_phoff says; so the header area is sized for a bound
+// (the filter's runs, plus one hole per kMinGap kept pages) and data follows.
 #include <algorithm>
 #include <cstring>
 
@@ -12,10 +14,15 @@
 namespace vmc {
 namespace {
 
+// Runs of fewer excluded pages than this are written, as makedumpfile does.
+constexpr uint64_t kMinGap = 256;
+
 class ElfWriter final : public DumpWriter {
  public:
   ElfWriter(io::OutputFile& out, DumpHeaderInfo header) : out_(out), h_(std::move(header)) {
-    notes_offset_ = sizeof(elf::Ehdr);
+    // PT_NOTE + the filter's runs + the holes long zero runs can add.
+    max_phdrs_ = 1 + h_.max_runs + h_.max_dumped_pages / kMinGap + 1;
+    notes_offset_ = sizeof(elf::Ehdr) + max_phdrs_ * sizeof(elf::Phdr);
     data_cursor_ = (notes_offset_ + h_.notes.size() + h_.page_size - 1) / h_.page_size * h_.page_size;
   }
 
@@ -36,6 +43,11 @@ class ElfWriter final : public DumpWriter {
       if (page.flags != 0) {
         return Error(ErrorKind::kInvalidArgument, "ELF output got a compressed page");
       }
+      if (page.zero && drop_zero_pages_) {
+        hold_zero_page(page.pfn);
+        continue;
+      }
+      flush_held_zero_pages(page.pfn);
       extend_runs(page.pfn);
       if (page.zero && page.data.size() != h_.page_size) {
         staging_.resize(staging_.size() + h_.page_size);
@@ -43,6 +55,7 @@ class ElfWriter final : public DumpWriter {
         staging_.insert(staging_.end(), page.data.begin(), page.data.end());
       }
     }
+    if (staging_.empty()) return {};
     VMC_TRY_CTX(out_.write_at(start, staging_), "writing page data for pfn " + hex(pages.front().pfn));
     data_cursor_ += staging_.size();
     data_bytes_ += staging_.size();
@@ -63,14 +76,19 @@ class ElfWriter final : public DumpWriter {
     note.p_memsz = h_.notes.size();
     phdrs.push_back(note);
     for (const auto& r : runs_) phdrs.push_back(load_header(r));
-    uint64_t phoff = (data_cursor_ + 7) & ~uint64_t{7};
+    if (phdrs.size() > max_phdrs_) {
+      return Error(ErrorKind::kBadInput, std::to_string(phdrs.size()) +
+                                             " program headers, more than the " +
+                                             std::to_string(max_phdrs_) + " the filter bounded");
+    }
+    uint64_t phoff = sizeof(elf::Ehdr);
     VMC_TRY_CTX(out_.write_at(phoff, std::as_bytes(std::span(phdrs))), "writing program headers");
     uint64_t shoff = 0;
     if (phdrs.size() >= elf::kPnXnum) {
       // Too many segments for e_phnum: the count goes in section header 0.
       elf::Shdr sh{};
       sh.sh_info = static_cast<uint32_t>(phdrs.size());
-      shoff = phoff + phdrs.size() * sizeof(elf::Phdr);
+      shoff = (data_cursor_ + 7) & ~uint64_t{7};
       VMC_TRY_CTX(out_.write_at(shoff, std::as_bytes(std::span(&sh, 1))), "writing section header");
     }
     VMC_TRY(write_ehdr(phoff, phdrs.size(), shoff, incomplete));
@@ -85,6 +103,34 @@ class ElfWriter final : public DumpWriter {
     uint64_t pages;
     uint64_t file_offset;
   };
+
+  // ELF cannot share one zero page, so -d 1 leaves zero pages out; but, as
+  // makedumpfile does, only runs of kMinGap pages or more become holes between
+  // PT_LOADs. Shorter runs are written (as zeros, which they are), which keeps
+  // the segment table small and small kernel structures (the printk ring)
+  // whole for readers that cannot step over a missing page.
+  void hold_zero_page(uint64_t pfn) {
+    if (held_zero_count_ != 0 && held_zero_start_ + held_zero_count_ == pfn) {
+      ++held_zero_count_;
+    } else {
+      held_zero_start_ = pfn;
+      held_zero_count_ = 1;
+    }
+  }
+
+  // Before the dumped page next_pfn: write the held zero run if it is short and
+  // leads straight into next_pfn in the same segment, else drop it (a hole).
+  void flush_held_zero_pages(uint64_t next_pfn) {
+    if (held_zero_count_ == 0) return;
+    bool short_hole = held_zero_count_ < kMinGap &&
+                      held_zero_start_ + held_zero_count_ == next_pfn &&
+                      same_segment(held_zero_start_, next_pfn);
+    if (short_hole) {
+      for (uint64_t k = 0; k < held_zero_count_; ++k) extend_runs(held_zero_start_ + k);
+      staging_.resize(staging_.size() + held_zero_count_ * h_.page_size);
+    }
+    held_zero_count_ = 0;
+  }
 
   void extend_runs(uint64_t pfn) {
     uint64_t offset = data_cursor_ + staging_.size();
@@ -149,9 +195,11 @@ class ElfWriter final : public DumpWriter {
 
   io::OutputFile& out_;
   DumpHeaderInfo h_;
-  uint64_t notes_offset_, data_cursor_, data_bytes_ = 0;
+  uint64_t max_phdrs_, notes_offset_, data_cursor_, data_bytes_ = 0;
   std::vector<Run> runs_;
   std::vector<std::byte> staging_;
+  bool drop_zero_pages_ = (h_.dump_level & 1) != 0;
+  uint64_t held_zero_start_ = 0, held_zero_count_ = 0;
 };
 
 }  // namespace

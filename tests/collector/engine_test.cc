@@ -42,8 +42,9 @@ Written run(PhysicalMemory& m, CodecKind codec, int level, int threads, bool elf
   io::MemoryOutput& raw = *out;
   auto faulty = io::with_faults(std::unique_ptr<io::OutputFile>(std::move(out)), faults);
   DumpHeaderInfo h = header_of(m, codec, level);
-  WriterFactory factory = [&](uint64_t max_pages) -> Result<std::unique_ptr<DumpWriter>> {
-    h.max_dumped_pages = max_pages;
+  WriterFactory factory = [&](const DumpPlan& plan) -> Result<std::unique_ptr<DumpWriter>> {
+    h.max_dumped_pages = plan.pages;
+    h.max_runs = plan.runs;
     return elf ? make_elf_writer(*faulty, h) : make_kdump_writer(*faulty, h);
   };
   CollectOptions o;
@@ -53,7 +54,6 @@ Written run(PhysicalMemory& m, CodecKind codec, int level, int threads, bool elf
   o.cycle_pfns = 4096;  // several cycles even on small memories
   o.chunk_pages = 100;
   o.cancel = cancel;
-  o.exclude_zero_pages = elf;
   auto report = collect(m, nullptr, factory, o);
   EXPECT_TRUE(report.ok()) << (report.ok() ? "" : report.error().describe());
   return {raw.contents(), report.ok() ? *report : CollectReport{}};
@@ -220,27 +220,58 @@ TEST(Engine, UnreadablePagesAreLeftOutNamedAndTheRestIsDumped) {
   EXPECT_EQ(d.pages[1211], m.page_bytes(1211));
 }
 
-TEST(ElfWriter, RunsOfDumpedPagesBecomeLoadSegments) {
-  FakeMemory m({{0, 100}, {200, 300}});
-  auto w = run(m, CodecKind::none, 1, 2, true);
-  auto eh = load<elf::Ehdr>(w.file.data());
-  ASSERT_EQ(std::memcmp(eh.e_ident, elf::kMagic, 4), 0);
+struct ElfPages {
+  std::map<uint64_t, std::vector<std::byte>> pages;
+  size_t loads = 0;
+};
+
+ElfPages decode_elf(const std::vector<std::byte>& f) {
+  ElfPages out;
+  auto eh = load<elf::Ehdr>(f.data());
+  EXPECT_EQ(std::memcmp(eh.e_ident, elf::kMagic, 4), 0);
   EXPECT_EQ(eh.e_type.get(), elf::kTypeCore);
   EXPECT_EQ(eh.e_flags.get(), 0u);
-  uint64_t pages = 0;
   for (uint16_t i = 0; i < eh.e_phnum; ++i) {
-    auto ph = load<elf::Phdr>(w.file.data() + eh.e_phoff + i * sizeof(elf::Phdr));
+    auto ph = load<elf::Phdr>(f.data() + eh.e_phoff + i * sizeof(elf::Phdr));
     if (ph.p_type != elf::kPtLoad) continue;
+    ++out.loads;
+    EXPECT_EQ(ph.p_filesz.get(), ph.p_memsz.get());
     for (uint64_t k = 0; k < ph.p_filesz / 4096; ++k) {
-      uint64_t pfn = ph.p_paddr / 4096 + k;
-      ASSERT_NE(FakeMemory::content_of(pfn), testing::FakeContent::kZero) << pfn;
-      std::vector<std::byte> page(w.file.begin() + static_cast<long>(ph.p_offset + k * 4096),
-                                  w.file.begin() + static_cast<long>(ph.p_offset + (k + 1) * 4096));
-      ASSERT_EQ(page, m.page_bytes(pfn));
-      ++pages;
+      auto at = f.begin() + static_cast<long>(ph.p_offset + k * 4096);
+      out.pages[ph.p_paddr / 4096 + k] = std::vector<std::byte>(at, at + 4096);
     }
   }
-  EXPECT_EQ(pages, 200u - 40u);
+  return out;
+}
+
+TEST(ElfWriter, ShortZeroRunsAreWrittenLongOnesBecomeHoles) {
+  FakeMemory m({{0, 100}, {200, 1300}});
+  m.zero_range(300, 310);   // 11 zero pages inside a run: written
+  m.zero_range(500, 756);   // 256 zero pages: a hole
+  m.zero_range(900, 1155);  // 255 pages (1155 is zero by pattern too: 256) ...
+  m.zero_range(1200, 1455); // ... and here 1455 is zero: 255 + 1 = 256, a hole
+  auto w = run(m, CodecKind::none, 1, 2, true);
+  auto e = decode_elf(w.file);
+  for (uint64_t pfn = 0; pfn < 1300; ++pfn) {
+    bool ram = pfn < 100 || pfn >= 200;
+    bool hole = (pfn >= 500 && pfn < 756) || (pfn >= 900 && pfn < 1156) || pfn >= 1200;
+    bool expect = ram && !hole;
+    ASSERT_EQ(e.pages.count(pfn) == 1, expect) << "pfn " << pfn;
+    if (expect) {
+      ASSERT_EQ(e.pages[pfn], m.page_bytes(pfn)) << "pfn " << pfn;
+    }
+  }
+  // [0,100), [200,500), [756,900), [1156,1200); the zero tail 1200.. is left out.
+  EXPECT_EQ(e.loads, 4u);
+  EXPECT_EQ(e.pages[0], m.page_bytes(0));  // a short zero run at a segment start is kept
+}
+
+TEST(ElfWriter, LevelZeroKeepsEveryPage) {
+  FakeMemory m({{0, 100}, {200, 300}});
+  m.zero_range(210, 290);
+  auto e = decode_elf(run(m, CodecKind::none, 0, 1, true).file);
+  EXPECT_EQ(e.pages.size(), 200u);
+  EXPECT_EQ(e.loads, 2u);
 }
 
 TEST(Flattened, StreamReplaysIntoTheSameFile) {
@@ -250,8 +281,9 @@ TEST(Flattened, StreamReplaysIntoTheSameFile) {
   io::MemoryOutput stream("pipe", /*seekable=*/false);
   auto flat = make_flattened_output(stream);
   DumpHeaderInfo h = header_of(m, CodecKind::zstd, 1);
-  WriterFactory factory = [&](uint64_t max_pages) -> Result<std::unique_ptr<DumpWriter>> {
-    h.max_dumped_pages = max_pages;
+  WriterFactory factory = [&](const DumpPlan& plan) -> Result<std::unique_ptr<DumpWriter>> {
+    h.max_dumped_pages = plan.pages;
+    h.max_runs = plan.runs;
     return make_kdump_writer(*flat, h);
   };
   CollectOptions o;

@@ -19,8 +19,17 @@ FakeContent FakeMemory::content_of(uint64_t pfn) {
   }
 }
 
+bool FakeMemory::is_zero(uint64_t pfn) const {
+  if (content_of(pfn) == FakeContent::kZero) return true;
+  for (const auto& r : zero_ranges_) {
+    if (pfn >= r.start && pfn < r.end) return true;
+  }
+  return false;
+}
+
 std::vector<std::byte> FakeMemory::page_bytes(uint64_t pfn) const {
   std::vector<std::byte> page(page_size());
+  if (is_zero(pfn)) return page;
   switch (content_of(pfn)) {
     case FakeContent::kZero: break;
     case FakeContent::kRandom: {

@@ -23,6 +23,9 @@ class FakeMemory final : public PhysicalMemory {
   static FakeContent content_of(uint64_t pfn);
   std::vector<std::byte> page_bytes(uint64_t pfn) const;
   void fail_reads(uint64_t pfn) { bad_.insert(pfn); }
+  // Makes [begin, end) all-zero pages, on top of the pfn % 5 pattern.
+  void zero_range(uint64_t begin, uint64_t end) { zero_ranges_.push_back({begin, end}); }
+  bool is_zero(uint64_t pfn) const;
   DumpMetadata& mutable_metadata() { return metadata_; }
 
  private:
@@ -30,6 +33,7 @@ class FakeMemory final : public PhysicalMemory {
   std::vector<PfnRange> ram_;
   DumpMetadata metadata_;
   std::set<uint64_t> bad_;
+  std::vector<PfnRange> zero_ranges_;
 };
 
 }  // namespace vmc::testing

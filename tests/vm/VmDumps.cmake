@@ -16,7 +16,7 @@
 # VMCOLLECT_VM_TESTS is ON. That test requires the fixture vmdump_<k> (set up
 # by the vm_dump_<k> test in tests/vm/CMakeLists.txt), carries the label vm,
 # and gets VMCOLLECT_VM_DIR and VMCOLLECT_VM_KERNEL in its environment.
-include_guard(GLOBAL)
+include_guard(DIRECTORY)
 
 set(VMCOLLECT_VM_KERNELS 6.1 6.12)
 set(VMCOLLECT_VM_SCRIPTS ${CMAKE_CURRENT_LIST_DIR})

@@ -1,0 +1,77 @@
+// Helpers shared by the reader tests: patching headers of built dumps and
+// reading a whole PhysicalMemory back for comparison with the builder.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "formats/elf_format.h"
+#include "formats/endian.h"
+#include "formats/physical_memory.h"
+#include "tests/builder/dump_builder.h"
+
+namespace vmc::testing {
+
+inline elf::Ehdr ehdr_of(const std::vector<std::byte>& f) { return load<elf::Ehdr>(f.data()); }
+inline void put_ehdr(std::vector<std::byte>& f, const elf::Ehdr& eh) {
+  std::memcpy(f.data(), &eh, sizeof eh);
+}
+inline uint64_t phdr_offset(const std::vector<std::byte>& f, size_t i) {
+  return ehdr_of(f).e_phoff + i * sizeof(elf::Phdr);
+}
+inline elf::Phdr phdr_of(const std::vector<std::byte>& f, size_t i) {
+  return load<elf::Phdr>(f.data() + phdr_offset(f, i));
+}
+inline void put_phdr(std::vector<std::byte>& f, size_t i, const elf::Phdr& ph) {
+  std::memcpy(f.data() + phdr_offset(f, i), &ph, sizeof ph);
+}
+
+inline std::string describe(const Status& s) { return s.ok() ? "ok" : s.error().describe(); }
+template <typename T>
+std::string describe(const Result<T>& r) {
+  return r.ok() ? "ok" : r.error().describe();
+}
+
+inline std::vector<uint64_t> available_bits(const PhysicalMemory& m, uint64_t start, uint64_t end) {
+  std::vector<uint64_t> bits((end - start + 63) / 64);
+  m.available(start, end, bits);
+  return bits;
+}
+inline bool bit(const std::vector<uint64_t>& bits, uint64_t i) {
+  return (bits[i / 64] >> (i % 64)) & 1;
+}
+
+// Every available page of m equals the builder's page; returns pages checked.
+inline uint64_t expect_pages_match(PhysicalMemory& m, const DumpBuilder& b, uint64_t chunk = 1024) {
+  uint64_t checked = 0, ps = m.page_size();
+  auto bits = available_bits(m, 0, m.max_pfn());
+  for (const auto& r : m.ram()) {
+    for (uint64_t pfn = r.start; pfn < r.end;) {
+      if (!bit(bits, pfn)) {
+        ++pfn;
+        continue;
+      }
+      uint64_t n = 0;
+      while (pfn + n < r.end && n < chunk && bit(bits, pfn + n)) ++n;
+      auto v = m.pages(pfn, n);
+      EXPECT_TRUE(v.ok()) << describe(v);
+      if (!v.ok()) return checked;
+      EXPECT_EQ(v->size(), n * ps);
+      for (uint64_t k = 0; k < n; ++k) {
+        auto want = b.page(pfn + k);
+        if (std::memcmp(v->data() + k * ps, want.data(), ps) != 0) {
+          ADD_FAILURE() << "pfn " << std::hex << pfn + k << " differs";
+          return checked;
+        }
+      }
+      checked += n;
+      pfn += n;
+    }
+  }
+  return checked;
+}
+
+}  // namespace vmc::testing

@@ -1,0 +1,227 @@
+// The filter on real dumps from tests/vm/make-dump.sh (Debian 6.1 and 6.12
+// under QEMU), checked against the dead kernel's own counters printed just
+// before the panic, and pfn by pfn against Debian's makedumpfile 1.7.2.
+// Skipped unless VMCOLLECT_REAL_DUMP_DIR names a directory holding `vmcore`
+// and `pre-panic/{vmstat,meminfo,zoneinfo}`.
+//
+// Why the counters can only agree within a tolerance (each bound below says
+// which effect it covers):
+// - /proc/vmstat is a snapshot taken a moment before `echo c`; per-cpu
+//   vm_stat_diff deltas (up to stat_threshold pages per cpu per zone) are not
+//   folded in, and the shell that prints them and the sysrq path allocate
+//   and free a few pages in between.
+// - Free: nr_free_pages counts exactly the pages in buddy free lists
+//   (buddyinfo sums to zoneinfo's "pages free"); pages on the per-cpu lists
+//   are in neither count, but a pcp refill or drain between snapshot and
+//   crash moves up to the pcp count between them.
+// - User: nr_anon_pages counts mapped anonymous pages (a PMD-mapped THP with
+//   all its pages); the filter also drops anonymous pages that are unmapped
+//   but not yet freed, swap-cache anon pages, and hugetlb pages
+//   (HugePages_Total, added to the expectation).
+// - Cache: nr_file_pages counts every page-cache and swap-cache page; pages
+//   still in a per-cpu LRU-add batch have no PG_lru yet and are kept, as are
+//   isolated ones (nr_isolated_file).
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <unistd.h>
+
+#include "formats/physical_memory.h"
+#include "tests/vmcoreinfo/filter_test_util.h"
+#include "vmcoreinfo/address_space.h"
+#include "vmcoreinfo/kernel_model.h"
+#include "vmcoreinfo/page_classify.h"
+#include "vmcoreinfo/page_decode.h"
+
+namespace vmc::testing {
+namespace {
+
+std::map<std::string, int64_t> read_counters(const std::string& path, bool meminfo) {
+  std::map<std::string, int64_t> out;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream s(line);
+    std::string key;
+    int64_t value = 0;
+    if (!(s >> key >> value)) continue;
+    if (meminfo && !key.empty() && key.back() == ':') key.pop_back();
+    out[key] = value;
+  }
+  return out;
+}
+
+// Pages on the per-cpu free lists: the "count:" lines under "pagesets".
+int64_t pcp_pages(const std::string& zoneinfo) {
+  std::ifstream in(zoneinfo);
+  int64_t total = 0;
+  for (std::string line; std::getline(in, line);) {
+    auto at = line.find("count:");
+    if (at != std::string::npos) total += std::strtoll(line.c_str() + at + 6, nullptr, 10);
+  }
+  return total;
+}
+
+class RealDumpFilter : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* dir = std::getenv("VMCOLLECT_REAL_DUMP_DIR");
+    if (dir == nullptr) GTEST_SKIP() << "VMCOLLECT_REAL_DUMP_DIR not set";
+    dir_ = dir;
+    auto m = open_dump(dir_ + "/vmcore");
+    ASSERT_TRUE(m.ok()) << m.error().describe();
+    memory_ = std::move(*m);
+    auto info = VmcoreInfo::parse(memory_->metadata().vmcoreinfo);
+    ASSERT_TRUE(info.ok()) << info.error().describe();
+    info_ = std::move(*info);
+    vmstat_ = read_counters(dir_ + "/pre-panic/vmstat", false);
+    meminfo_ = read_counters(dir_ + "/pre-panic/meminfo", true);
+    ASSERT_TRUE(vmstat_.count("nr_free_pages")) << "no pre-panic/vmstat in " << dir_;
+  }
+
+  FilterRun run(int level, std::vector<std::string>* warnings = nullptr) {
+    auto f = make_page_filter(*memory_, info_, level);
+    EXPECT_TRUE(f.ok()) << f.error().describe();
+    if (!f.ok()) return {};
+    if (warnings) *warnings = (*f)->warnings();
+    return run_filter(**f, *memory_);
+  }
+
+  std::string dir_;
+  std::unique_ptr<PhysicalMemory> memory_;
+  VmcoreInfo info_;
+  std::map<std::string, int64_t> vmstat_, meminfo_;
+};
+
+TEST_F(RealDumpFilter, CountsMatchTheDeadKernelsCounters) {
+  std::vector<std::string> warnings;
+  auto r = run(31, &warnings);
+  for (const auto& w : warnings) ADD_FAILURE() << "warning on a supported kernel: " << w;
+  int64_t free = static_cast<int64_t>(r.stats[ExcludeReason::kFree]);
+  int64_t user = static_cast<int64_t>(r.stats[ExcludeReason::kUser]);
+  int64_t cache = static_cast<int64_t>(r.stats[ExcludeReason::kCache] + r.stats[ExcludeReason::kCachePrivate]);
+  int64_t ram = 0;
+  for (const auto& x : memory_->ram()) ram += static_cast<int64_t>(x.count());
+  int64_t pcp = pcp_pages(dir_ + "/pre-panic/zoneinfo");
+  int64_t huge_pages = meminfo_["HugePages_Total"] * (meminfo_["Hugepagesize"] / 4);
+  int64_t want_free = vmstat_["nr_free_pages"];
+  int64_t want_user = vmstat_["nr_anon_pages"] + huge_pages;
+  int64_t want_cache = vmstat_["nr_file_pages"];
+  std::printf("%s (%s): %lld RAM pages\n", info_.osrelease().c_str(), dir_.c_str(), static_cast<long long>(ram));
+  std::printf("  free  %8lld  nr_free_pages %lld (pcp %lld)\n", static_cast<long long>(free),
+              static_cast<long long>(want_free), static_cast<long long>(pcp));
+  std::printf("  user  %8lld  nr_anon_pages %lld + hugetlb %lld\n", static_cast<long long>(user),
+              static_cast<long long>(vmstat_["nr_anon_pages"]), static_cast<long long>(huge_pages));
+  std::printf("  cache %8lld  nr_file_pages %lld (private %llu)\n", static_cast<long long>(cache),
+              static_cast<long long>(want_cache), static_cast<unsigned long long>(r.stats[ExcludeReason::kCachePrivate]));
+  std::printf("  hwpoison %llu offline %llu\n", static_cast<unsigned long long>(r.stats[ExcludeReason::kHwpoison]),
+              static_cast<unsigned long long>(r.stats[ExcludeReason::kOffline]));
+  // 512 pages (2 MiB): a few pcp batches and the allocations of the shell and
+  // the sysrq path; plus what a pcp refill/drain could move.
+  EXPECT_NEAR(free, want_free, 512 + pcp);
+  // 1 % of RAM: anonymous pages unmapped-but-not-freed and per-cpu stat drift.
+  EXPECT_NEAR(user, want_user, 512 + ram / 100);
+  // Cache may only fall short (LRU-add batches, isolated pages), by 1 % of RAM.
+  EXPECT_LE(cache, want_cache + 512);
+  EXPECT_GE(cache, want_cache - 512 - ram / 100);
+}
+
+// Each level bit alone leaves out exactly what it contributed at -d 31: the
+// tests do not overlap (free pages are not anonymous, cache is not anonymous).
+TEST_F(RealDumpFilter, EachLevelBitAlone) {
+  auto all = run(31);
+  struct Bit {
+    int level;
+    std::vector<ExcludeReason> reasons;
+  } bits[] = {{kDumpLevelCache, {ExcludeReason::kCache}},
+              {kDumpLevelCachePrivate, {ExcludeReason::kCache, ExcludeReason::kCachePrivate}},
+              {kDumpLevelUser, {ExcludeReason::kUser}},
+              {kDumpLevelFree, {ExcludeReason::kFree}}};
+  for (const auto& b : bits) {
+    auto r = run(b.level);
+    for (auto reason : b.reasons) {
+      EXPECT_EQ(r.stats[reason], all.stats[reason]) << "level " << b.level << " " << exclude_reason_name(reason);
+    }
+    std::printf("  -d %2d: %llu pages left out\n", b.level,
+                static_cast<unsigned long long>(r.stats[ExcludeReason::kCache] + r.stats[ExcludeReason::kCachePrivate] +
+                                                r.stats[ExcludeReason::kUser] + r.stats[ExcludeReason::kFree] +
+                                                r.stats[ExcludeReason::kHwpoison] + r.stats[ExcludeReason::kOffline]));
+  }
+}
+
+// makedumpfile 1.7.2 (Debian 12) knows kernels up to 6.1: there the pages it
+// leaves out at -d 30 (no zero-page test, so exactly its mem_map decisions)
+// must be ours. On later kernels it has three known gaps, fixed upstream
+// after 1.7.2, and every difference must be one of them:
+// - 6.2+ slab.slabs sits where page.mapping is, so an odd count made it drop
+//   slab pages as user data (makedumpfile 5f17bdd): only it drops them;
+// - 6.6+ keeps the compound order in the first tail's flags (9661c1d) and
+//   6.9+ marks hugetlb by page type (985e575): it drops THP heads without
+//   their tails and keeps hugetlb pages, so only we drop those.
+TEST_F(RealDumpFilter, ComparedWithMakedumpfile172) {
+  if (!std::filesystem::exists("/usr/sbin/makedumpfile") && !std::filesystem::exists("/usr/bin/makedumpfile")) {
+    GTEST_SKIP() << "makedumpfile is not installed";
+  }
+  std::string out = std::filesystem::temp_directory_path() / ("vmc-mdf-" + std::to_string(::getpid()) + ".kdump");
+  std::string cmd = "makedumpfile -d 30 -f '" + dir_ + "/vmcore' '" + out + "' >/dev/null 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  auto mdf = open_dump(out);
+  std::filesystem::remove(out);
+  ASSERT_TRUE(mdf.ok()) << mdf.error().describe();
+  auto ours = run(31);
+  auto user = run(kDumpLevelUser);
+  uint64_t max_pfn = memory_->max_pfn();
+  std::vector<uint64_t> dumped((max_pfn + 63) / 64, 0);
+  (*mdf)->available(0, max_pfn, dumped);
+  // Pages a segment covers only in part (pfn 0x9f: RAM ends at 0x9fc00) are
+  // left out of makedumpfile 1.7.2's output even at -d 0: a reader question,
+  // not a mem_map one, so they are not compared.
+  std::set<uint64_t> partial;
+  uint64_t ps = memory_->page_size();
+  for (const auto& seg : memory_->metadata().segments) {
+    if (seg.paddr % ps) partial.insert(seg.paddr / ps);
+    if ((seg.paddr + seg.size) % ps) partial.insert((seg.paddr + seg.size) / ps);
+  }
+  std::vector<uint64_t> only_ours, only_mdf;
+  for (const auto& range : memory_->ram()) {
+    for (uint64_t p = range.start; p < range.end; ++p) {
+      bool mdf_kept = (dumped[p / 64] >> (p % 64)) & 1;
+      if (partial.count(p) || mdf_kept == ours.kept(p)) continue;
+      (ours.kept(p) ? only_mdf : only_ours).push_back(p);
+    }
+  }
+  std::printf("  vs makedumpfile 1.7.2 -d 30: excluded only by us %zu, only by makedumpfile %zu\n", only_ours.size(),
+              only_mdf.size());
+  bool known = info_.kernel_version() && *info_.kernel_version() < kernel_version_code(6, 2, 0);
+  if (known) {
+    EXPECT_TRUE(only_ours.empty() && only_mdf.empty())
+        << "first: " << hex(only_ours.empty() ? only_mdf.front() : only_ours.front());
+    return;
+  }
+  // Only slab pages may be dropped by makedumpfile alone.
+  auto kernel = make_x86_64_address_space(*memory_, info_);
+  ASSERT_TRUE(kernel.ok());
+  std::vector<std::string> w;
+  auto model = KernelMemoryModel::load(**kernel, info_, w);
+  auto layout = make_page_layout(info_, 31, w);
+  ASSERT_TRUE(model.ok() && layout.ok());
+  for (uint64_t p : only_mdf) {
+    std::array<std::byte, 64> page{};
+    ASSERT_TRUE((*kernel)->read_virtual(model->locate(p)->vaddr, page).ok());
+    EXPECT_TRUE(decode(*layout, {page, {}, model->locate(p)->vaddr, p}).slab) << hex(p) << " is not a slab page";
+  }
+  // Only hugetlb and THP pages (user data) may be dropped by us alone.
+  int64_t huge = meminfo_["HugePages_Total"] * (meminfo_["Hugepagesize"] / 4) + meminfo_["AnonHugePages"] / 4;
+  for (uint64_t p : only_ours) EXPECT_FALSE(user.kept(p)) << hex(p) << " is not user data";
+  EXPECT_LE(static_cast<int64_t>(only_ours.size()), huge);
+}
+
+}  // namespace
+}  // namespace vmc::testing

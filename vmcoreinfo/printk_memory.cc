@@ -1,0 +1,93 @@
+// Why page-granular retries: a log buffer can be megabytes; reading it in one
+// call is fast, and only when that fails do we pay for per-page reads to find
+// which pages are missing.
+#include "vmcoreinfo/printk_memory.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace vmc::dmesg {
+
+bool MemoryImage::readable(uint64_t off, uint64_t len) const {
+  if (off > bytes_.size() || len > bytes_.size() - off) return false;
+  for (const auto& [begin, end] : holes_) {
+    if (off < end && begin < off + len) return false;
+  }
+  return true;
+}
+
+void MemoryImage::mark_unreadable(uint64_t off, uint64_t len) {
+  std::memset(bytes_.data() + off, 0, len);
+  if (!holes_.empty() && holes_.back().second == off) {
+    holes_.back().second = off + len;
+  } else {
+    holes_.emplace_back(off, off + len);
+  }
+}
+
+uint64_t MemoryImage::uint(uint64_t off, uint64_t width) const {
+  if (width > 8 || !readable(off, width)) return 0;
+  uint64_t v = 0;
+  for (uint64_t i = 0; i < width; ++i) {
+    v |= static_cast<uint64_t>(static_cast<uint8_t>(bytes_[off + i])) << (8 * i);
+  }
+  return v;
+}
+
+Result<MemoryImage> read_image(const KernelAddressSpace& kernel, uint64_t vaddr, uint64_t size,
+                               const std::string& what) {
+  if (size > UINT64_MAX - vaddr) {
+    return Error(ErrorKind::kBadInput, what + " at " + hex(vaddr) + " of " + std::to_string(size) +
+                                           " bytes wraps the address space");
+  }
+  MemoryImage image(vaddr, std::vector<std::byte>(size));
+  auto& bytes = image.mutable_bytes();
+  Status whole = kernel.read_virtual(vaddr, bytes);
+  if (whole.ok()) return image;
+  // Page by page, so that one missing page does not lose the rest.
+  const uint64_t page = kernel.memory().page_size() ? kernel.memory().page_size() : 4096;
+  uint64_t readable = 0;
+  for (uint64_t off = 0; off < size;) {
+    uint64_t len = std::min(size - off, page - (vaddr + off) % page);
+    auto chunk = std::span(bytes).subspan(off, len);
+    if (kernel.read_virtual(vaddr + off, chunk).ok()) {
+      readable += len;
+    } else {
+      image.mark_unreadable(off, len);
+    }
+    off += len;
+  }
+  if (readable == 0 && size != 0) {
+    return std::move(whole).error().add_context("reading " + what + " at " + hex(vaddr));
+  }
+  return image;
+}
+
+Result<uint64_t> read_uint(const KernelAddressSpace& kernel, uint64_t vaddr, uint64_t width,
+                           const std::string& what) {
+  std::byte buf[8] = {};
+  if (width == 0 || width > 8) {
+    return Error(ErrorKind::kBadInput, "reading " + what + ": bad width " + std::to_string(width));
+  }
+  VMC_TRY_CTX(kernel.read_virtual(vaddr, std::span(buf, width)), "reading " + what + " at " + hex(vaddr));
+  uint64_t v = 0;
+  for (uint64_t i = 0; i < width; ++i) v |= static_cast<uint64_t>(static_cast<uint8_t>(buf[i])) << (8 * i);
+  return v;
+}
+
+void WarningList::add(std::string warning) {
+  if (out_.size() < kMaxDetailed) {
+    out_.push_back(std::move(warning));
+  } else {
+    ++dropped_;
+  }
+}
+
+void WarningList::finish() {
+  if (dropped_ != 0) {
+    out_.push_back("... and " + std::to_string(dropped_) + " more damaged or skipped log records");
+  }
+  dropped_ = 0;
+}
+
+}  // namespace vmc::dmesg

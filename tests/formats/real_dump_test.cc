@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <stdlib.h>
+
 #include <cstdlib>
 #include <fstream>
 
@@ -63,11 +65,20 @@ class RealDumpReaders : public ::testing::Test {
     ASSERT_TRUE(m.ok()) << describe(m);
     ASSERT_EQ((*m)->metadata().format, "elf");
     ref_ = std::move(*m);
+    // Private to this process: the 6.1 and 6.12 runs of these tests go in
+    // parallel and would otherwise overwrite each other's makedumpfile files.
+    std::string tmpl = ::testing::TempDir() + "/vmc-real-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr) << tmpl;
+    scratch_ = tmpl;
+  }
+
+  void TearDown() override {
+    if (!scratch_.empty()) (void)!std::system(("rm -rf " + shell_quote(scratch_)).c_str());
   }
 
   // Runs makedumpfile ARGS VMCORE OUT (stdout to OUT with -F); returns OUT.
   std::string make(const std::string& name, const std::string& args) {
-    std::string out = ::testing::TempDir() + "/" + name;
+    std::string out = scratch_ + "/" + name;
     std::remove(out.c_str());
     bool flat = args.find("-F") != std::string::npos;
     std::string cmd = "makedumpfile " + args + " " + shell_quote(vmcore_) +
@@ -78,6 +89,7 @@ class RealDumpReaders : public ::testing::Test {
   }
 
   std::string vmcore_;
+  std::string scratch_;
   std::unique_ptr<PhysicalMemory> ref_;
 };
 
@@ -96,7 +108,15 @@ TEST_F(RealDumpReaders, MakedumpfileKdumpFilesReadTheSame) {
     ASSERT_TRUE(m.ok()) << describe(m);
     EXPECT_EQ((*m)->metadata().format, "kdump");
     EXPECT_EQ((*m)->metadata().vmcoreinfo, ref_->metadata().vmcoreinfo);
-    EXPECT_EQ((*m)->ram(), ref_->ram()) << name;
+    // The kdump header has no PT_LOADs: its RAM is the first bitmap, where
+    // makedumpfile marks a page that a segment covers only in part (pfn 0x9f
+    // of 0x1000-0x9fc00). So the ranges agree but for one page at such ends.
+    auto theirs = (*m)->ram(), ours = ref_->ram();
+    ASSERT_EQ(theirs.size(), ours.size()) << name;
+    for (size_t i = 0; i < ours.size(); ++i) {
+      EXPECT_EQ(theirs[i].start, ours[i].start) << name << " range " << i;
+      EXPECT_LE(theirs[i].end - ours[i].end, 1u) << name << " range " << i;
+    }
     // Not the same available set even at -d 1: makedumpfile leaves out a page
     // only partly inside a PT_LOAD (pfn 0x9f of 0x1000-0x9fc00).
     expect_same_pages(*ref_, **m);

@@ -31,6 +31,7 @@ struct DumpHeaderInfo {
   std::vector<std::byte> notes;    // PT_NOTE contents, carried verbatim
   std::string vmcoreinfo;          // located inside notes for the kdump sub header
   std::vector<MemorySegment> segments;  // for ELF p_vaddr
+  std::vector<MemorySegment> kernel_text;  // ELF: PT_LOADs aliasing these (DumpMetadata::kernel_text)
   std::vector<std::byte> eraseinfo;
   uint64_t phys_base = 0;
   int nr_cpus = 0;

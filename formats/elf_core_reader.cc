@@ -78,37 +78,43 @@ Status check_ident(const CheckedBytes& b, const elf::Ehdr& eh) {
   return {};
 }
 
-Result<uint64_t> program_header_count(io::InputFile& in, const elf::Ehdr& eh) {
+Result<uint64_t> program_header_count(io::InputFile& in, const elf::Ehdr& eh, uint64_t base) {
   if (eh.e_phnum != elf::kPnXnum) return uint64_t{eh.e_phnum};
   // PN_XNUM: the real count is in section header 0's sh_info.
   if (eh.e_shoff == 0) {
-    return bad_input_at(in.name(), 56,
+    return bad_input_at(in.name(), base + 56,
                         "e_phnum is PN_XNUM (0xffff) but there is no section "
                         "header 0 holding the real count (e_shoff is 0)");
   }
   if (eh.e_shentsize != 0 && eh.e_shentsize < sizeof(elf::Shdr)) {
-    return bad_input_at(in.name(), 58,
+    return bad_input_at(in.name(), base + 58,
                         "e_shentsize " + std::to_string(eh.e_shentsize.get()) +
                             " is smaller than an ELF64 section header");
   }
-  auto sh = read_checked(in, eh.e_shoff, sizeof(elf::Shdr), sizeof(elf::Shdr),
+  if (eh.e_shoff > ~uint64_t{0} - base) {
+    return bad_input_at(in.name(), base + 40, "e_shoff " + hex(eh.e_shoff) + " wraps around");
+  }
+  auto sh = read_checked(in, base + eh.e_shoff, sizeof(elf::Shdr), sizeof(elf::Shdr),
                          "section header 0 (PN_XNUM program header count)");
   if (!sh) return std::move(sh).error();
   return uint64_t{load<elf::Shdr>(sh->data()).sh_info};
 }
 
-Result<ParsedHeaders> parse_headers(io::InputFile& in) {
-  std::vector<std::byte> head(static_cast<size_t>(std::min<uint64_t>(in.size(), 64)));
-  if (!head.empty()) VMC_TRY_CTX(in.read_at(0, head), "reading the ELF header");
+// The ELF header sits at file offset base (0 but for an elfcorehdr in raw
+// memory); e_phoff and e_shoff count from it.
+Result<ParsedHeaders> parse_headers(io::InputFile& in, uint64_t base) {
+  uint64_t avail = in.size() > base ? in.size() - base : 0;
+  std::vector<std::byte> head(static_cast<size_t>(std::min<uint64_t>(avail, 64)));
+  if (!head.empty()) VMC_TRY_CTX(in.read_at(base, head), "reading the ELF header");
   if (!looks_like_elf(head)) {
     return Error(ErrorKind::kBadInput, in.name() + " is not an ELF file (no ELF magic)");
   }
-  CheckedBytes b(in.name(), 0, head);
+  CheckedBytes b(in.name(), base, head);
   auto eh = b.get<elf::Ehdr>(0, "ELF header");
   if (!eh)
     return std::move(eh).error().add_context("file is " + std::to_string(in.size()) + " bytes");
   VMC_TRY(check_ident(b, *eh));
-  auto phnum = program_header_count(in, *eh);
+  auto phnum = program_header_count(in, *eh, base);
   if (!phnum) return std::move(phnum).error();
   if (*phnum == 0) return b.error(56, "the core has no program headers");
   if (eh->e_phentsize != sizeof(elf::Phdr)) {
@@ -118,8 +124,9 @@ Result<ParsedHeaders> parse_headers(io::InputFile& in) {
   if (*phnum > kMaxPhnum) {
     return b.error(56, std::to_string(*phnum) + " program headers is implausible");
   }
+  if (eh->e_phoff > ~uint64_t{0} - base) return b.error(32, "e_phoff wraps around");
   auto table =
-      read_checked(in, eh->e_phoff, *phnum * sizeof(elf::Phdr), kMaxPhnum * sizeof(elf::Phdr),
+      read_checked(in, base + eh->e_phoff, *phnum * sizeof(elf::Phdr), kMaxPhnum * sizeof(elf::Phdr),
                    std::to_string(*phnum) + " program headers (e_phoff " + hex(eh->e_phoff) + ")");
   if (!table) return std::move(table).error();
   ParsedHeaders p{*eh, *phnum, std::vector<elf::Phdr>(static_cast<size_t>(*phnum))};
@@ -172,12 +179,13 @@ void add_uncovered(std::map<uint64_t, Piece>& covered, const Load& l, size_t loa
 
 class ElfCoreReader final : public PhysicalMemory {
  public:
-  ElfCoreReader(std::unique_ptr<io::InputFile> in, std::string format) : in_(std::move(in)) {
-    md_.format = std::move(format);
+  ElfCoreReader(std::unique_ptr<io::InputFile> in, ElfCoreLayout layout)
+      : in_(std::move(in)), layout_(std::move(layout)) {
+    md_.format = layout_.format_name;
   }
 
   Status open() {
-    auto headers = parse_headers(*in_);
+    auto headers = layout_.program_headers ? given_headers() : parse_headers(*in_, layout_.header_offset);
     if (!headers) return std::move(headers).error();
     if (headers->eh.e_flags & elf::kDumpElfIncomplete) {
       md_.incomplete = true;
@@ -187,7 +195,7 @@ class ElfCoreReader final : public PhysicalMemory {
     }
     for (size_t i = 0; i < headers->phdrs.size(); ++i) {
       const elf::Phdr& ph = headers->phdrs[i];
-      uint64_t where = headers->eh.e_phoff + i * sizeof(elf::Phdr);
+      uint64_t where = layout_.header_offset + headers->eh.e_phoff + i * sizeof(elf::Phdr);
       if (ph.p_type == elf::kPtNote) VMC_TRY(add_notes(ph, i, where));
       if (ph.p_type == elf::kPtLoad) VMC_TRY(add_load(ph, i, where));
     }
@@ -232,6 +240,15 @@ class ElfCoreReader final : public PhysicalMemory {
   }
 
  private:
+  // The caller's program headers, as if they followed an ELF header at 0.
+  Result<ParsedHeaders> given_headers() const {
+    ParsedHeaders p{};
+    p.eh.e_phoff = 0;
+    p.phnum = layout_.program_headers->size();
+    p.phdrs = *layout_.program_headers;
+    return p;
+  }
+
   Status add_notes(const elf::Phdr& ph, size_t index, uint64_t where) {
     std::string what = "PT_NOTE segment " + std::to_string(index) + " (program header at " +
                        hex(where) + ", p_offset " + hex(ph.p_offset) + ")";
@@ -264,6 +281,10 @@ class ElfCoreReader final : public PhysicalMemory {
     l.kernel_text = l.vaddr >= kKernelTextBase;
     uint64_t size = in_->size();
     l.present = l.offset >= size ? 0 : std::min(l.filesz, size - l.offset);
+    if (l.present < l.filesz && layout_.loads_must_fit) {
+      return bad("file bytes " + hex(l.offset) + "-" + hex(l.offset + l.filesz) +
+                 " lie outside the image, which ends at " + hex(size));
+    }
     if (l.present < l.filesz) {
       md_.incomplete = true;
       md_.warnings.push_back(in_->name() + " is truncated: " + seg_name(l) + " at file offset " +
@@ -330,6 +351,9 @@ class ElfCoreReader final : public PhysicalMemory {
         md_.segments.push_back({p.pstart, p.vaddr, p.pend - p.pstart});
       }
     }
+    for (const Load& l : loads_) {
+      if (l.kernel_text) md_.kernel_text.push_back({l.paddr, l.vaddr, l.filesz});
+    }
     missing_ = normalize_ranges(std::move(missing));
     // Pages wholly in a p_memsz > p_filesz tail hold no data: makedumpfile
     // writes excluded pages that way in its ELF output, and treats them as
@@ -390,6 +414,7 @@ class ElfCoreReader final : public PhysicalMemory {
   }
 
   std::unique_ptr<io::InputFile> in_;
+  ElfCoreLayout layout_;
   DumpMetadata md_;
   std::vector<Load> loads_;
   std::vector<Piece> pieces_;
@@ -445,7 +470,14 @@ Result<ElfNotes> parse_elf_notes(std::span<const std::byte> notes, const std::st
 
 Result<std::unique_ptr<PhysicalMemory>> open_elf_core(std::unique_ptr<io::InputFile> input,
                                                       std::string format_name) {
-  auto reader = std::make_unique<ElfCoreReader>(std::move(input), std::move(format_name));
+  ElfCoreLayout layout;
+  layout.format_name = std::move(format_name);
+  return open_elf_core_at(std::move(input), std::move(layout));
+}
+
+Result<std::unique_ptr<PhysicalMemory>> open_elf_core_at(std::unique_ptr<io::InputFile> input,
+                                                         ElfCoreLayout layout) {
+  auto reader = std::make_unique<ElfCoreReader>(std::move(input), std::move(layout));
   if (auto s = reader->open(); !s) return std::move(s).error();
   return std::unique_ptr<PhysicalMemory>(std::move(reader));
 }

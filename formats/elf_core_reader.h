@@ -20,9 +20,12 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
+#include "formats/elf_format.h"
 #include "formats/error.h"
 #include "formats/io.h"
 #include "formats/physical_memory.h"
@@ -51,5 +54,23 @@ bool looks_like_elf(std::span<const std::byte> head);
 // metadata().format ("elf", or "flattened" for an ELF inside a flattened file).
 Result<std::unique_ptr<PhysicalMemory>> open_elf_core(std::unique_ptr<io::InputFile> input,
                                                       std::string format_name = "elf");
+
+// Where an ELF core's headers are when they are not at the start of its file:
+// the kernel's elfcorehdr inside a raw image of old memory
+// (formats/raw_memory_reader.h). There, p_offset of PT_NOTE and PT_LOAD is a
+// physical address, which in a raw image is the file offset, so only the
+// ELF header's own position (and e_phoff, which counts from it) moves.
+struct ElfCoreLayout {
+  std::string format_name = "elf";
+  uint64_t header_offset = 0;  // file offset of the ELF header
+  // A PT_LOAD beyond the end of the file is an error (a raw image must hold
+  // all of RAM), not a truncated dump.
+  bool loads_must_fit = false;
+  // Program headers from the caller (raw memory without an ELF header: the
+  // ranges the user gave); no ELF header is read then.
+  std::optional<std::vector<elf::Phdr>> program_headers;
+};
+Result<std::unique_ptr<PhysicalMemory>> open_elf_core_at(std::unique_ptr<io::InputFile> input,
+                                                         ElfCoreLayout layout);
 
 }  // namespace vmc

@@ -5,6 +5,9 @@
 // found while writing), and makedumpfile reads program headers right after the
 // ELF header whatever e_phoff says; so the header area is sized for a bound
 // (the filter's runs, plus one hole per kMinGap kept pages) and data follows.
+// The input's kernel-text PT_LOADs are repeated first, as in /proc/vmcore and
+// makedumpfile's -E output, as headers aliasing the file bytes of the runs
+// they overlap (no data is written twice).
 #include <algorithm>
 #include <cstring>
 
@@ -21,7 +24,8 @@ class ElfWriter final : public DumpWriter {
  public:
   ElfWriter(io::OutputFile& out, DumpHeaderInfo header) : out_(out), h_(std::move(header)) {
     // PT_NOTE + the filter's runs + the holes long zero runs can add.
-    max_phdrs_ = 1 + h_.max_runs + h_.max_dumped_pages / kMinGap + 1;
+    uint64_t max_runs = h_.max_runs + h_.max_dumped_pages / kMinGap + 1;
+    max_phdrs_ = 1 + max_runs + max_text_aliases(max_runs);
     notes_offset_ = sizeof(elf::Ehdr) + max_phdrs_ * sizeof(elf::Phdr);
     data_cursor_ = (notes_offset_ + h_.notes.size() + h_.page_size - 1) / h_.page_size * h_.page_size;
   }
@@ -75,6 +79,9 @@ class ElfWriter final : public DumpWriter {
     note.p_filesz = h_.notes.size();
     note.p_memsz = h_.notes.size();
     phdrs.push_back(note);
+    for (const auto& text : h_.kernel_text) {
+      for (const auto& r : runs_) add_text_alias(text, r, phdrs);
+    }
     for (const auto& r : runs_) phdrs.push_back(load_header(r));
     if (phdrs.size() > max_phdrs_) {
       return Error(ErrorKind::kBadInput, std::to_string(phdrs.size()) +
@@ -168,6 +175,30 @@ class ElfWriter final : public DumpWriter {
     p.p_memsz = r.pages * h_.page_size;
     p.p_align = 0;
     return p;
+  }
+
+  // Alias headers a kernel-text segment can need: one per run it overlaps,
+  // and runs inside it are at least a page apart.
+  uint64_t max_text_aliases(uint64_t max_runs) const {
+    uint64_t bound = 0;
+    for (const auto& t : h_.kernel_text) bound += (t.size / h_.page_size + 1) / 2 + 1;
+    return std::min(bound, max_runs * std::max<uint64_t>(1, h_.kernel_text.size()));
+  }
+
+  // The part of run r inside the kernel-text segment, at its kernel-text vaddr.
+  void add_text_alias(const MemorySegment& text, const Run& r, std::vector<elf::Phdr>& phdrs) const {
+    uint64_t run_paddr = r.first_pfn * h_.page_size;
+    uint64_t begin = std::max(run_paddr, text.paddr);
+    uint64_t end = std::min(run_paddr + r.pages * h_.page_size, text.paddr + text.size);
+    if (begin >= end) return;
+    elf::Phdr p = load_header(r);
+    if (p.p_vaddr + (begin - run_paddr) == text.vaddr + (begin - text.paddr)) return;  // no direct map
+    p.p_offset = r.file_offset + (begin - run_paddr);
+    p.p_paddr = begin;
+    p.p_vaddr = text.vaddr + (begin - text.paddr);
+    p.p_filesz = end - begin;
+    p.p_memsz = end - begin;
+    phdrs.push_back(p);
   }
 
   Status write_ehdr(uint64_t phoff, uint64_t phnum, uint64_t shoff, bool incomplete) {

@@ -8,6 +8,7 @@
 #include "formats/kdump_reader.h"
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cstring>
 #include <deque>
@@ -150,10 +151,19 @@ class KdumpReader final : public PhysicalMemory {
     if (!index) return std::move(index).error();
     auto descs = descriptors(*index, count, pfn);
     if (!descs) return std::move(descs).error();
-    if (auto v = raw_run(*descs)) return std::move(*v);
+    if (auto v = raw_run(*descs)) {
+      pages_read_.fetch_add(count, std::memory_order_relaxed);
+      return std::move(*v);
+    }
     std::vector<std::byte> out(static_cast<size_t>(count * ps()));
     VMC_TRY(decode_all(*descs, *index, pfn, out));
+    pages_read_.fetch_add(count, std::memory_order_relaxed);
     return io::ByteView::copy_of(std::move(out));
+  }
+
+  ReadCounters read_counters() const override {
+    return {pages_read_.load(std::memory_order_relaxed),
+            pages_decompressed_.load(std::memory_order_relaxed)};
   }
 
   Status read_physical(uint64_t paddr, std::span<std::byte> out) override {
@@ -458,6 +468,7 @@ class KdumpReader final : public PhysicalMemory {
   Status decode_all(const std::vector<PageDescriptor>& d, uint64_t index, uint64_t pfn,
                     std::span<std::byte> out) {
     std::unordered_map<int64_t, size_t> seen;  // data offset -> first page using it
+    uint64_t decompressed = 0;
     io::ByteView win;
     uint64_t win_lo = 0, win_hi = 0;
     for (size_t k = 0; k < d.size(); ++k) {
@@ -487,7 +498,9 @@ class KdumpReader final : public PhysicalMemory {
         win = std::move(*v);
       }
       VMC_TRY(decode(d[k], win.bytes().subspan(lo - win_lo, d[k].size), dst, pfn + k));
+      if ((d[k].flags & kdump::kCompressionMask) != 0) ++decompressed;
     }
+    pages_decompressed_.fetch_add(decompressed, std::memory_order_relaxed);
     return {};
   }
 
@@ -605,6 +618,8 @@ class KdumpReader final : public PhysicalMemory {
   mutable std::vector<uint64_t> prefix_{0};  // prefix_[g]: 2nd-bitmap bits in [0, g * kGroupPfns)
   std::deque<std::pair<uint64_t, io::ByteView>> cache_;
   CodecPool codecs_;
+  // read_counters(): relaxed atomics, added to once per pages() call.
+  std::atomic<uint64_t> pages_read_{0}, pages_decompressed_{0};
 };
 
 }  // namespace

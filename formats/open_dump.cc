@@ -1,12 +1,14 @@
 // open_dump(): the list of readers, tried in turn by their probes on the first
 // bytes of the file (libkdumpfile's formats[] idea): kdump-compressed, then
-// flattened, then ELF.
+// flattened, then ELF. Raw memory has no magic: it is chosen by the options
+// (--elfcorehdr, --mem-ranges) or the path (/dev/oldmem).
 #include <cctype>
 
 #include "formats/elf_core_reader.h"
 #include "formats/flattened_reader.h"
 #include "formats/kdump_reader.h"
 #include "formats/physical_memory.h"
+#include "formats/raw_memory_reader.h"
 
 namespace vmc {
 namespace {
@@ -48,6 +50,11 @@ Result<std::unique_ptr<PhysicalMemory>> open_dump(const std::string& path,
   auto opened = io::open_input(path, options.input);
   if (!opened) return std::move(opened).error();
   auto input = io::with_faults(std::move(*opened), options.faults);
+  if (bool oldmem = is_oldmem_path(path); oldmem || options.raw.given()) {
+    auto memory = open_raw_memory(std::move(input), options.raw, {oldmem});
+    if (!memory) return std::move(memory).error().add_context("reading " + path + " as raw memory");
+    return memory;
+  }
   std::vector<std::byte> head(static_cast<size_t>(std::min<uint64_t>(input->size(), 16)));
   if (auto s = head.empty() ? Status() : input->read_at(0, head); !s) {
     return std::move(s).error().add_context("probing the format of " + path);
@@ -63,7 +70,8 @@ Result<std::unique_ptr<PhysicalMemory>> open_dump(const std::string& path,
                path +
                    " is not a dump vmcollect can read (not ELF, kdump-compressed or "
                    "flattened): " +
-                   show_head(head));
+                   show_head(head) +
+                   "; for raw memory (a pmemsave image) give --elfcorehdr ADDR or --mem-ranges");
 }
 
 }  // namespace vmc

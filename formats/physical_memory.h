@@ -10,6 +10,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "formats/error.h"
@@ -22,6 +23,16 @@ struct PfnRange {
   uint64_t end;    // one past the last pfn
   uint64_t count() const { return end - start; }
   bool operator==(const PfnRange&) const = default;
+};
+
+// Pages a reader fetched from its input, so that a test can prove a small
+// read (the kernel log) did not decompress the whole dump. Counted by the
+// kdump reader: every page pages() hands out (read_physical goes through it,
+// behind a small cache) is one page read; every codec run one page
+// decompressed (pfns sharing one stored page in one call cost one run).
+struct ReadCounters {
+  uint64_t pages_read = 0;
+  uint64_t pages_decompressed = 0;
 };
 
 // A run of physical memory and the kernel virtual address it is mapped at,
@@ -37,6 +48,10 @@ struct DumpMetadata {
   std::vector<std::byte> notes;      // the whole PT_NOTE contents (NT_PRSTATUS..., VMCOREINFO)
   std::string vmcoreinfo;            // VMCOREINFO text, empty when the dump has none
   std::vector<MemorySegment> segments;  // RAM as the input describes it, sorted by paddr
+  // x86_64 /proc/vmcore's kernel-text PT_LOADs (a second mapping of memory the
+  // segments above hold): ELF output repeats them, as makedumpfile does, for
+  // readers that find kernel symbols by p_vaddr (kexec-tools' vmcore-dmesg).
+  std::vector<MemorySegment> kernel_text;
   uint32_t page_size = 4096;
   int nr_cpus = 0;                   // NT_PRSTATUS notes found
   std::optional<int> dump_level;     // of a filtered input
@@ -75,13 +90,29 @@ class PhysicalMemory {
   // A small read at a physical address, possibly crossing pages (mem_map,
   // page tables, printk buffers). Fails on unavailable pages.
   virtual Status read_physical(uint64_t paddr, std::span<std::byte> out) = 0;
+
+  // What reading has cost so far (see ReadCounters); zeros from a reader that
+  // does not count.
+  virtual ReadCounters read_counters() const { return {}; }
+};
+
+// Raw physical memory (/dev/oldmem, QEMU pmemsave images): file offset ==
+// physical address. See formats/raw_memory_reader.h.
+struct RawMemoryOptions {
+  std::optional<uint64_t> elfcorehdr;  // --elfcorehdr: physical address of the ELF core header
+  // --mem-ranges: RAM as physical byte ranges [start, end), for an image without a header.
+  std::vector<std::pair<uint64_t, uint64_t>> ranges;
+  std::string cmdline_path = "/proc/cmdline";  // where /dev/oldmem's elfcorehdr= is found
+  bool given() const { return elfcorehdr.has_value() || !ranges.empty(); }
 };
 
 // Opens any supported dump (ELF core, kdump-compressed, flattened), trying
-// each reader's probe in turn.
+// each reader's probe in turn; raw memory when options.raw says so or the
+// path is /dev/oldmem (raw memory has no magic to probe).
 struct OpenDumpOptions {
   io::OpenInputOptions input;
   io::FaultPlan faults;
+  RawMemoryOptions raw;
 };
 Result<std::unique_ptr<PhysicalMemory>> open_dump(const std::string& path,
                                                   const OpenDumpOptions& options = {});

@@ -1,13 +1,20 @@
 // Why it is shaped this way: the filter reads only mem_map (1.6 % of memory),
-// so it runs twice (once to size the descriptor table, once per cycle to
-// write) instead of keeping a terabyte-sized bitmap. Page data is read once:
-// the zero check happens in the pass that compresses. Workers compress a
-// chunk of pages into per-page slots; the writer then emits them in pfn order
-// with one large write, so the output is the same at any thread count.
+// so on big machines it runs twice (once to size the descriptor table, once
+// per cycle to write) instead of keeping a terabyte-sized bitmap; when the
+// bitmap is small (up to 128 GiB of RAM) the first pass's bits are kept.
+// Page data is read once: the zero check happens in the pass that
+// compresses. Workers compress a chunk of pages into per-page slots; the writer then emits them in pfn order
+// with one large write (overlapping the next chunk's compression), so the
+// output is the same at any thread count.
 #include "collector/engine.h"
+
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
+#include <utility>
 
 #include "collector/bitmap.h"
 #include "collector/parallel.h"
@@ -15,6 +22,10 @@
 
 namespace vmc {
 namespace {
+
+// Pass 1's bits are kept for pass 2 up to this many words (4 MiB: machines of
+// up to 128 GiB of 4 KiB pages walk mem_map once).
+constexpr size_t kPlanCacheWords = size_t{1} << 19;
 
 // Bits of the pfns the input holds in [start, end), minus what the filter drops.
 void candidate_pages(PhysicalMemory& memory, const PageFilter* filter, int threads, uint64_t start,
@@ -56,6 +67,34 @@ uint64_t count_run_starts(std::span<const uint64_t> bits, uint64_t nbits, bool p
   return starts;
 }
 
+// Clears the bits of pfns outside [lo, hi) (the pages another split file writes).
+void clear_outside(std::vector<uint64_t>& bits, uint64_t start, uint64_t end, uint64_t lo, uint64_t hi) {
+  for (uint64_t i = 0; i < end - start; ++i) {
+    uint64_t pfn = start + i;
+    if (pfn >= lo && pfn < hi) {
+      i = std::min(hi, end) - start - 1;
+      continue;
+    }
+    clear_bit(bits, i);
+  }
+}
+
+// Maps every page of a mapped input window in one system call: the pages
+// are all about to be read, and a fault per page (or per 16, with the
+// kernel's fault-around) costs more. Best effort: kernels before 5.14 and
+// inputs that are not mappings (copies, /proc/vmcore's pfn maps) say no.
+void prefault(std::span<const std::byte> bytes) {
+#ifdef MADV_POPULATE_READ
+  static const uintptr_t kPage = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  if (bytes.size() < 2 * kPage) return;
+  uintptr_t begin = reinterpret_cast<uintptr_t>(bytes.data()) & ~(kPage - 1);
+  uintptr_t end = reinterpret_cast<uintptr_t>(bytes.data() + bytes.size());
+  (void)::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_READ);
+#else
+  (void)bytes;
+#endif
+}
+
 void add_unreadable(std::vector<PfnRange>& ranges, uint64_t pfn) {
   if (!ranges.empty() && ranges.back().end == pfn) {
     ranges.back().end = pfn + 1;
@@ -64,7 +103,11 @@ void add_unreadable(std::vector<PfnRange>& ranges, uint64_t pfn) {
   }
 }
 
-// Compresses one chunk of pages and hands it to the writer.
+// Reads, zero-checks and compresses a chunk of pages, and hands chunks to the
+// writer in pfn order. With several threads it is a two-stage pipeline: while
+// the workers compress chunk k, one of them writes chunk k-1 (then joins
+// them), so the writer's copies and system calls overlap compression. Pages
+// are handed out dynamically: zero pages cost a scan, others a compression.
 class ChunkProcessor {
  public:
   ChunkProcessor(PhysicalMemory& memory, const CollectOptions& options, CollectReport& report)
@@ -74,89 +117,137 @@ class ChunkProcessor {
       for (int i = 0; i < threads_; ++i) codecs_.push_back(compress::make_codec(options.codec));
       slot_size_ = codecs_.front()->max_compressed_size(page_size_);
     }
-    slots_.resize(static_cast<size_t>(options.chunk_pages) * slot_size_);
-    sources_.resize(options.chunk_pages);
-    results_.resize(options.chunk_pages);
+    // Two batches only when the writer overlaps compression.
+    for (int b = 0; b < (threads_ > 1 ? 2 : 1); ++b) batches_[b].reserve(options.chunk_pages, slot_size_);
   }
 
   // pfns: kept pages in increasing order (at most chunk_pages). Clears the keep
-  // bit of pages that turn out zero (-d 1) or unreadable.
+  // bit of pages that turn out unreadable. With one thread the chunk is
+  // written before this returns; with more, it is written during the next
+  // call or flush(), whose status says how the write went.
   Status process(std::span<const uint64_t> pfns, uint64_t cycle_start, std::vector<uint64_t>& keep,
                  DumpWriter& writer) {
-    views_.clear();
-    read_sources(pfns, cycle_start, keep);
-    parallel_for(threads_, static_cast<int64_t>(pfns.size()),
-                 [&](int64_t i, int tid) { compress_one(static_cast<size_t>(i), tid); });
-    records_.clear();
-    for (size_t i = 0; i < pfns.size(); ++i) {
-      const Slot& r = results_[i];
-      if (sources_[i] == nullptr) continue;  // unreadable
-      // Zero pages go to the writer marked as such: kdump shares one stored
-      // zero page (makedumpfile's -d 1), ELF leaves long runs of them out.
-      if (r.zero && (options_.dump_level & kDumpLevelZero)) report_.excluded[ExcludeReason::kZero]++;
-      std::span<const std::byte> data =
-          r.size != 0 ? std::span<const std::byte>(slots_.data() + i * slot_size_, r.size)
-                      : std::span<const std::byte>(sources_[i], page_size_);
-      records_.push_back({pfns[i], data, r.size != 0 ? r.flag : 0u, r.zero});
+    Batch& batch = batches_[current_];
+    batch.pfns.assign(pfns.begin(), pfns.end());
+    read_sources(batch, cycle_start, keep);
+    Batch* previous = pending_;
+    Status written;
+    parallel_for_with_side_task(
+        threads_, static_cast<int64_t>(pfns.size()), kGrain,
+        [&] {
+          if (previous != nullptr) written = write(*previous, writer);
+        },
+        [&](int64_t i, int tid) { compress_one(batch, static_cast<size_t>(i), tid); });
+    if (previous != nullptr) previous->views.clear();  // unmaps its input windows
+    pending_ = &batch;
+    if (threads_ > 1) current_ ^= 1;
+    if (!written.ok()) {
+      pending_ = nullptr;
+      return written;
     }
-    report_.dumped_pages += records_.size();
-    return writer.write_pages(records_);
+    return threads_ > 1 ? Status() : flush(writer);
+  }
+
+  // Writes the chunk still held back (before a cycle's bitmaps, and at the end).
+  Status flush(DumpWriter& writer) {
+    if (pending_ == nullptr) return {};
+    Batch& batch = *std::exchange(pending_, nullptr);
+    Status s = write(batch, writer);
+    batch.views.clear();
+    return s;
   }
 
  private:
+  static constexpr int64_t kGrain = 16;  // pages handed to a worker at a time
+
   struct Slot {
     uint32_t size = 0;  // compressed size; 0 = stored raw
     uint32_t flag = 0;
     bool zero = false;
   };
 
+  struct Batch {
+    std::vector<uint64_t> pfns;
+    std::unique_ptr<std::byte[]> slots;  // not zero-filled: written before read
+    std::vector<const std::byte*> sources;
+    std::vector<Slot> results;
+    std::vector<io::ByteView> views;
+    void reserve(size_t pages, size_t slot_size) {
+      pfns.reserve(pages);
+      slots.reset(new std::byte[pages * slot_size + 1]);
+      sources.resize(pages);
+      results.resize(pages);
+    }
+  };
+
   // Maps runs of consecutive pfns; a run that fails is retried page by page so
   // one bad page does not cost its neighbours.
-  void read_sources(std::span<const uint64_t> pfns, uint64_t cycle_start, std::vector<uint64_t>& keep) {
+  void read_sources(Batch& b, uint64_t cycle_start, std::vector<uint64_t>& keep) {
+    const std::vector<uint64_t>& pfns = b.pfns;
     size_t i = 0;
     while (i < pfns.size()) {
       size_t j = i + 1;
       while (j < pfns.size() && pfns[j] == pfns[j - 1] + 1) ++j;
       auto view = memory_.pages(pfns[i], j - i);
       if (view.ok()) {
-        for (size_t k = i; k < j; ++k) sources_[k] = view->data() + (k - i) * page_size_;
-        views_.push_back(std::move(view).value());
+        prefault(view->bytes());
+        for (size_t k = i; k < j; ++k) b.sources[k] = view->data() + (k - i) * page_size_;
+        b.views.push_back(std::move(view).value());
       } else {
-        for (size_t k = i; k < j; ++k) read_single(pfns[k], k, cycle_start, keep);
+        for (size_t k = i; k < j; ++k) read_single(b, k, cycle_start, keep);
       }
       i = j;
     }
   }
 
-  void read_single(uint64_t pfn, size_t k, uint64_t cycle_start, std::vector<uint64_t>& keep) {
+  void read_single(Batch& b, size_t k, uint64_t cycle_start, std::vector<uint64_t>& keep) {
+    uint64_t pfn = b.pfns[k];
     auto view = memory_.pages(pfn, 1);
     if (view.ok()) {
-      sources_[k] = view->data();
-      views_.push_back(std::move(view).value());
+      b.sources[k] = view->data();
+      b.views.push_back(std::move(view).value());
       return;
     }
-    sources_[k] = nullptr;
+    b.sources[k] = nullptr;
     clear_bit(keep, pfn - cycle_start);
     report_.excluded[ExcludeReason::kUnreadable]++;
     add_unreadable(report_.unreadable, pfn);
     if (report_.warnings.size() < 16) report_.warnings.push_back(view.error().describe());
   }
 
-  void compress_one(size_t i, int tid) {
-    Slot& r = results_[i];
+  void compress_one(Batch& b, size_t i, int tid) {
+    Slot& r = b.results[i];
     r = Slot{};
-    const std::byte* src = sources_[i];
+    const std::byte* src = b.sources[i];
     if (src == nullptr) return;
     std::span<const std::byte> page(src, page_size_);
     r.zero = compress::is_zero_page(page);
     if (r.zero || codecs_.empty()) return;
     auto& codec = *codecs_[static_cast<size_t>(tid)];
-    std::span<std::byte> dst(slots_.data() + i * slot_size_, slot_size_);
+    std::span<std::byte> dst(b.slots.get() + i * slot_size_, slot_size_);
     size_t n = codec.compress(page, dst);
     if (n != 0 && n < page_size_) {
       r.size = static_cast<uint32_t>(n);
       r.flag = kdump_codec_flag(options_.codec);
     }
+  }
+
+  // Runs on one thread (the side task): the only writer of report_ meanwhile.
+  Status write(const Batch& b, DumpWriter& writer) {
+    records_.clear();
+    for (size_t i = 0; i < b.pfns.size(); ++i) {
+      const Slot& r = b.results[i];
+      if (b.sources[i] == nullptr) continue;  // unreadable
+      // Zero pages go to the writer marked as such: kdump shares one stored
+      // zero page (makedumpfile's -d 1), ELF leaves long runs of them out.
+      if (r.zero && (options_.dump_level & kDumpLevelZero)) report_.excluded[ExcludeReason::kZero]++;
+      std::span<const std::byte> data =
+          r.size != 0 ? std::span<const std::byte>(b.slots.get() + i * slot_size_, r.size)
+                      : std::span<const std::byte>(b.sources[i], page_size_);
+      records_.push_back({b.pfns[i], data, r.size != 0 ? r.flag : 0u, r.zero});
+    }
+    report_.dumped_pages += records_.size();
+    return writer.write_pages(records_);
   }
 
   PhysicalMemory& memory_;
@@ -166,17 +257,18 @@ class ChunkProcessor {
   int threads_;
   size_t slot_size_ = 0;
   std::vector<std::unique_ptr<compress::Codec>> codecs_;
-  std::vector<std::byte> slots_;
-  std::vector<const std::byte*> sources_;
-  std::vector<Slot> results_;
-  std::vector<io::ByteView> views_;
+  Batch batches_[2];
+  int current_ = 0;
+  Batch* pending_ = nullptr;  // compressed, not yet written
   std::vector<PageRecord> records_;
 };
 
-std::optional<Error> cancelled(const CollectOptions& options) {
+// Names where the dump stopped: the pages before next_pfn are on disk.
+std::optional<Error> cancelled(const CollectOptions& options, uint64_t next_pfn) {
   if (options.cancel == nullptr || options.cancel->load() == 0) return std::nullopt;
   return Error(ErrorKind::kInterrupted,
-               "interrupted by signal " + std::to_string(options.cancel->load()));
+               "interrupted by signal " + std::to_string(options.cancel->load()) +
+                   " before pfn " + hex(next_pfn));
 }
 
 }  // namespace
@@ -188,18 +280,32 @@ Result<CollectReport> collect(PhysicalMemory& memory, const PageFilter* filter,
   for (const auto& r : memory.ram()) report.ram_pages += r.count();
   report.memory_hole = report.max_pfn - report.ram_pages;
   if (filter) report.warnings = filter->warnings();
+  // A truncated input (its reader says which segment lost what) cannot give a
+  // whole dump: say so, and mark the output incomplete as the input is.
+  for (const auto& w : memory.metadata().warnings) report.warnings.push_back(w);
 
   const uint64_t cycle = std::max<uint64_t>(64, options.cycle_pfns / 64 * 64);
   std::vector<uint64_t> keep, ram;
 
-  // Pass 1 (mem_map only): how many pages and runs of pages to write.
+  // Pass 1 (mem_map only): how many pages and runs of pages to write. When
+  // the bits of every cycle fit in kPlanCacheWords, they (and the filter's
+  // counts) are kept for pass 2, which then does not walk mem_map again;
+  // bigger dumps walk it twice rather than hold a bitmap of all of memory.
   DumpPlan plan;
+  std::vector<std::vector<uint64_t>> cached_keep;
+  std::vector<FilterStats> cached_stats;
+  const bool cache_plan = words_for(report.max_pfn) <= kPlanCacheWords;
   {
-    FilterStats discard;
     bool previous_kept = false;
     for (uint64_t s = 0; s < report.max_pfn; s += cycle) {
       uint64_t e = std::min(report.max_pfn, s + cycle);
-      candidate_pages(memory, filter, options.threads, s, e, keep, discard);
+      FilterStats stats;
+      candidate_pages(memory, filter, options.threads, s, e, keep, stats);
+      if (cache_plan) {
+        cached_keep.push_back(keep);
+        cached_stats.push_back(stats);
+      }
+      clear_outside(keep, s, e, options.write_start, options.write_end);
       plan.pages += count_bits(keep);
       plan.runs += count_run_starts(keep, e - s, previous_kept);
       previous_kept = e > s && test_bit(keep, e - s - 1);
@@ -225,17 +331,26 @@ Result<CollectReport> collect(PhysicalMemory& memory, const PageFilter* filter,
     return report;
   };
 
-  for (uint64_t start = 0; start < report.max_pfn; start += cycle) {
+  for (uint64_t start = 0, c = 0; start < report.max_pfn; start += cycle, ++c) {
     uint64_t end = std::min(report.max_pfn, start + cycle);
-    candidate_pages(memory, filter, options.threads, start, end, keep, report.excluded);
+    if (cache_plan) {
+      keep = std::move(cached_keep[c]);
+      report.excluded.merge(cached_stats[c]);
+    } else {
+      candidate_pages(memory, filter, options.threads, start, end, keep, report.excluded);
+    }
     ram_bits(memory, start, end, ram);
-    for (uint64_t i = next_set_bit(keep, 0, end - start); i < end - start;) {
-      if (auto e = cancelled(options)) {
+    // Only this file's pfns are read; the bitmaps keep every file's bits.
+    uint64_t lo = std::clamp(options.write_start, start, end) - start;
+    uint64_t hi = std::clamp(options.write_end, start, end) - start;
+    for (uint64_t i = next_set_bit(keep, lo, hi); i < hi;) {
+      if (auto e = cancelled(options, start + i)) {
+        Status flushed = chunks.flush(writer);  // the pages before start + i go to disk
         (void)writer.end_cycle(start, end, ram, keep);
-        return stop(std::move(*e));
+        return stop(flushed.ok() ? std::move(*e) : std::move(flushed).error());
       }
       pfns.clear();
-      for (; i < end - start && pfns.size() < options.chunk_pages; i = next_set_bit(keep, i + 1, end - start)) {
+      for (; i < hi && pfns.size() < options.chunk_pages; i = next_set_bit(keep, i + 1, hi)) {
         pfns.push_back(start + i);
       }
       if (auto s = chunks.process(pfns, start, keep, writer); !s.ok()) {
@@ -247,13 +362,62 @@ Result<CollectReport> collect(PhysicalMemory& memory, const PageFilter* filter,
       done += pfns.size();
       if (options.progress) options.progress(done, candidates);
     }
+    if (auto s = chunks.flush(writer); !s.ok()) {
+      (void)writer.end_cycle(start, end, ram, keep);
+      return stop(std::move(s).error());
+    }
     if (auto s = writer.end_cycle(start, end, ram, keep); !s.ok()) return stop(std::move(s).error());
   }
   report.data_bytes = writer.data_bytes();
-  bool incomplete = !report.unreadable.empty();
+  bool incomplete = !report.unreadable.empty() || memory.metadata().incomplete;
   report.incomplete = incomplete;
+  if (memory.metadata().incomplete && !report.error) {
+    report.error = Error(ErrorKind::kBadInput,
+                         "the input is incomplete (truncated, or marked so by the tool that wrote it): "
+                         "the pages it lacks are not in the dump");
+  }
   if (auto s = writer.finish(incomplete); !s.ok()) return stop(std::move(s).error());
   return report;
+}
+
+std::vector<uint64_t> split_boundaries(PhysicalMemory& memory, const PageFilter* filter,
+                                       const CollectOptions& options, int parts) {
+  const uint64_t max_pfn = memory.max_pfn();
+  const uint64_t cycle = std::max<uint64_t>(64, options.cycle_pfns / 64 * 64);
+  std::vector<uint64_t> keep, per_cycle;
+  uint64_t total = 0;
+  FilterStats discard;
+  for (uint64_t s = 0; s < max_pfn; s += cycle) {
+    candidate_pages(memory, filter, options.threads, s, std::min(max_pfn, s + cycle), keep, discard);
+    per_cycle.push_back(count_bits(keep));
+    total += per_cycle.back();
+  }
+  // Second look, cycle by cycle: the pfn where the running count passes k * total / parts.
+  std::vector<uint64_t> bounds{0};
+  uint64_t seen = 0;
+  for (uint64_t s = 0, c = 0; s < max_pfn && static_cast<int>(bounds.size()) < parts; s += cycle, ++c) {
+    uint64_t e = std::min(max_pfn, s + cycle);
+    uint64_t target = total * bounds.size() / static_cast<uint64_t>(parts);
+    if (seen + per_cycle[c] <= target) {
+      seen += per_cycle[c];
+      continue;
+    }
+    candidate_pages(memory, filter, options.threads, s, e, keep, discard);
+    for (uint64_t i = next_set_bit(keep, 0, e - s); i < e - s; i = next_set_bit(keep, i + 1, e - s)) {
+      // A loop, not an if: with more parts than pages some parts are empty.
+      while (static_cast<int>(bounds.size()) < parts && seen >= target) {
+        bounds.push_back(s + i);
+        target = total * bounds.size() / static_cast<uint64_t>(parts);
+      }
+      ++seen;
+    }
+  }
+  while (static_cast<int>(bounds.size()) < parts) bounds.push_back(max_pfn);
+  // Whole bitmap words: crash counts a split file's 2nd bitmap 64 bits at a
+  // time from its start_pfn (makedumpfile's splitblocks are aligned too).
+  for (auto& b : bounds) b = b / 64 * 64;
+  bounds.push_back(max_pfn);
+  return bounds;
 }
 
 }  // namespace vmc

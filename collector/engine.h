@@ -26,6 +26,10 @@ struct CollectOptions {
   uint64_t cycle_pfns = uint64_t{1} << 20;  // bitmap granularity: 128 KiB of bitmap per cycle
   uint32_t chunk_pages = 1024;              // pages compressed together then written at once
   const std::atomic<int>* cancel = nullptr; // non-zero: stop, keep what was written (a signal number)
+  // --split: only pfns [write_start, write_end) are read and written; the
+  // bitmaps still describe the whole dump (the other split files hold the rest).
+  uint64_t write_start = 0;
+  uint64_t write_end = UINT64_MAX;
   // Called after each chunk with pages processed so far and the total.
   std::function<void(uint64_t done, uint64_t total)> progress;
 };
@@ -57,5 +61,11 @@ using WriterFactory = std::function<Result<std::unique_ptr<DumpWriter>>(const Du
 // report with incomplete = true and the error that stopped it.
 Result<CollectReport> collect(PhysicalMemory& memory, const PageFilter* filter,
                               const WriterFactory& make_writer, const CollectOptions& options);
+
+// --split: the first pfn of each of `parts` files, plus max_pfn at the end, so
+// that each file holds about as many pages as the others (makedumpfile splits
+// by dumpable pages too). Runs the filter pass over mem_map once.
+std::vector<uint64_t> split_boundaries(PhysicalMemory& memory, const PageFilter* filter,
+                                       const CollectOptions& options, int parts);
 
 }  // namespace vmc

@@ -21,6 +21,24 @@ std::string eta_text(uint64_t secs) {
 
 }  // namespace
 
+std::string kernel_support_notice(std::optional<uint32_t> kernel_version, const std::string& program) {
+  if (!kernel_version) return "";
+  if (*kernel_version >= kOldestKnownKernel && *kernel_version <= kNewestKnownKernel) return "";
+  return "The kernel version is not supported.\nThe " + program + " operation may be incomplete.\n";
+}
+
+std::string vmcoreinfo_debug_text(const std::string& vmcoreinfo) {
+  std::string out = "VMCOREINFO   :\n";
+  size_t pos = 0;
+  while (pos < vmcoreinfo.size()) {
+    size_t nl = vmcoreinfo.find('\n', pos);
+    if (nl == std::string::npos) nl = vmcoreinfo.size();
+    if (nl > pos) out += "  " + vmcoreinfo.substr(pos, nl - pos) + "\n";
+    pos = nl + 1;
+  }
+  return out + "\n";
+}
+
 Messenger::Messenger(int level, bool text_to_stderr)
     : level_(level), text_stream_(text_to_stderr ? stderr : stdout) {
   const char* term = std::getenv("TERM");
@@ -53,7 +71,7 @@ void Messenger::progress(const char* what, uint64_t done, uint64_t total) {
     eta = eta_text(static_cast<uint64_t>(elapsed * 1000 / permille - elapsed));
   }
   static const char kSpinner[] = "/|\\-";
-  std::fprintf(stderr, "%s%-27s: [%3u.%u %%] %c  %16s%s", line_mode_ ? "" : "\r", what,
+  std::fprintf(stderr, "%s%-50s: [%3u.%u %%] %c  %16s%s", line_mode_ ? "" : "\r", what,
                permille / 10, permille % 10, kSpinner[lapse_++ % 4], eta.c_str(),
                line_mode_ ? "\n" : "");
   std::fflush(stderr);

@@ -5,7 +5,9 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <string>
 
 namespace vmc {
@@ -15,6 +17,20 @@ inline constexpr int kMlCommon = 2;
 inline constexpr int kMlError = 4;
 inline constexpr int kMlDebug = 8;
 inline constexpr int kMlReport = 16;
+
+// The kernel versions whose layouts vmcollect knows (tests/builder specs from
+// RHEL 7's 3.10 to 7.1). Outside them it still runs, as makedumpfile does, and
+// says so; the exit status does not change.
+inline constexpr uint32_t kOldestKnownKernel = (3 << 16) | (10 << 8);
+inline constexpr uint32_t kNewestKnownKernel = (7 << 16) | (1 << 8) | 255;
+
+// makedumpfile's two lines for a kernel outside what it knows ("" inside):
+// "The kernel version is not supported.\nThe PROGRAM operation may be incomplete.\n".
+std::string kernel_support_notice(std::optional<uint32_t> kernel_version, const std::string& program);
+
+// VMCOREINFO as makedumpfile's debug level shows it: "VMCOREINFO   :" then
+// each line indented by two spaces ("  OSRELEASE=...", "  CRASHTIME=...").
+std::string vmcoreinfo_debug_text(const std::string& vmcoreinfo);
 
 class Messenger {
  public:

@@ -4,6 +4,8 @@
 // have.
 #include "collector/options.h"
 
+#include "formats/raw_memory_reader.h"
+
 #include <charconv>
 
 namespace vmc {
@@ -45,7 +47,8 @@ constexpr LongOption kLongOptions[] = {
     {"partial-dmesg", false}, {"eppic", true},          {"config", true},
     {"xen-syms", true},      {"xen-vmcoreinfo", true},  {"xen_phys_start", true},
     {"vtop", true},          {"diskset", true},         {"dry-run", false},
-    {"show-stats", false},   {"extension", true},
+    {"show-stats", false},   {"extension", true},       {"elfcorehdr", true},
+    {"mem-ranges", true},
 };
 
 Status apply_long(std::string_view name, const std::string& arg, Options& o) {
@@ -59,9 +62,12 @@ Status apply_long(std::string_view name, const std::string& arg, Options& o) {
     o.non_mmap = true;
   } else if (name == "num-threads") {
     auto v = parse_long(arg);
-    if (!v || *v < 1 || *v > 1024) return invalid("Number of threads(" + arg + ") is invalid.");
+    // makedumpfile takes 0 as "no threads" (its default); so does vmcollect.
+    if (!v || *v < 0 || *v > 1024) return invalid("Number of threads(" + arg + ") is invalid.");
     o.num_threads = static_cast<int>(*v);
-    o.num_threads_given = true;
+    o.num_threads_given = *v != 0;
+  } else if (name == "mem-usage") {
+    o.mode = Mode::kMemUsage;
   } else if (name == "check-params") {
     o.check_params = true;
   } else if (name == "help") {
@@ -72,6 +78,18 @@ Status apply_long(std::string_view name, const std::string& arg, Options& o) {
              name == "splitblock-size" || name == "show-stats") {
     // makedumpfile tuning knobs; vmcollect bounds its memory by itself.
     o.notices.push_back("--" + std::string(name) + " has no effect in vmcollect");
+  } else if (name == "split") {
+    o.split = true;
+  } else if (name == "reassemble") {
+    o.mode = Mode::kReassemble;
+  } else if (name == "elfcorehdr") {
+    auto v = parse_elfcorehdr(arg);
+    if (!v) return std::move(v).error();
+    o.raw.elfcorehdr = *v;
+  } else if (name == "mem-ranges") {
+    auto v = parse_mem_ranges(arg);
+    if (!v) return std::move(v).error();
+    o.raw.ranges = std::move(*v);
   } else if (name == "inject-fault") {
     auto plan = io::parse_fault_plan(arg);
     if (!plan) return std::move(plan).error();
@@ -117,7 +135,27 @@ Status check_combination(Options& o, const std::vector<std::string>& positional)
     return invalid("-E cannot be used with compression (-c, -l, -p, -z).");
   }
   if (o.elf_output && o.num_threads_given) return invalid("--num-threads cannot used with ELF format.");
+  if (o.mode == Mode::kReassemble) {
+    if (o.split || o.flatten || o.elf_output) return invalid("--reassemble cannot be used with --split, -F or -E.");
+    if (positional.size() < 3) return invalid("--reassemble takes DUMPFILE1 DUMPFILE2 [DUMPFILE3 ..] DUMPFILE.");
+    o.reassemble_inputs.assign(positional.begin(), positional.end() - 1);
+    o.output = positional.back();
+    return {};
+  }
+  if (o.split && o.mode == Mode::kCreate) {
+    if (o.flatten || o.elf_output) return invalid("--split cannot be used with -F or -E.");
+    if (positional.size() < 3) return invalid("--split takes VMCORE DUMPFILE1 DUMPFILE2 [DUMPFILE3 ..].");
+    o.input = positional[0];
+    o.split_outputs.assign(positional.begin() + 1, positional.end());
+    return {};
+  }
+  if (o.mode == Mode::kMemUsage) {
+    if (positional.size() != 1) return invalid("--mem-usage takes one VMCORE (an ELF dump such as /proc/kcore).");
+    o.input = positional[0];
+    return {};
+  }
   if (o.mode == Mode::kRearrange) {
+    if (o.flatten) return invalid("-F cannot be used with -R (-R reads a flattened stream).");
     if (positional.size() != 1) return invalid("-R takes one DUMPFILE and reads the flattened stream from standard input.");
     o.output = positional[0];
     return {};
@@ -127,7 +165,8 @@ Status check_combination(Options& o, const std::vector<std::string>& positional)
     o.input = positional[0];
     return {};
   }
-  if (o.mode == Mode::kDumpDmesg && o.flatten && positional.size() == 1) {
+  if (o.mode == Mode::kDumpDmesg && o.flatten) {
+    if (positional.size() != 1) return invalid("--dump-dmesg -F takes one VMCORE and writes the log to standard output.");
     o.input = positional[0];  // log to standard output
     return {};
   }
@@ -199,6 +238,10 @@ std::string usage_text(const std::string& program) {
          "  # " + program + " -F [-c|-l|-p|-z|-E] [-d DL] VMCORE\n"
          "  Rearranging a flattened stream from standard input into DUMPFILE:\n"
          "  # " + program + " -R DUMPFILE\n"
+         "  Splitting the dump into several DUMPFILEs written in parallel:\n"
+         "  # " + program + " --split [-c|-l|-p|-z] [-d DL] VMCORE DUMPFILE1 DUMPFILE2 [..]\n"
+         "  Reassembling split DUMPFILEs into one:\n"
+         "  # " + program + " --reassemble DUMPFILE1 DUMPFILE2 [..] DUMPFILE\n"
          "  Extracting the kernel log:\n"
          "  # " + program + " --dump-dmesg [-i VMCOREINFO] VMCORE LOGFILE\n"
          "\n"
@@ -215,6 +258,13 @@ std::string usage_text(const std::string& program) {
          "  --num-threads N compress with N threads (default: the CPUs online)\n"
          "  --non-mmap      read the input with read() instead of mmap()\n"
          "  --dump-dmesg    write the kernel log of VMCORE to LOGFILE\n"
+         "  --mem-usage VMCORE  print how many pages of each kind an ELF VMCORE holds\n"
+         "  --elfcorehdr ADDR  VMCORE is raw physical memory (a pmemsave image; offset ==\n"
+         "                  physical address) whose ELF core header is at ADDR, written as\n"
+         "                  the kernel's elfcorehdr= ([SIZE@]ADDR, K/M/G suffixes). For\n"
+         "                  /dev/oldmem it defaults to elfcorehdr= of /proc/cmdline\n"
+         "  --mem-ranges START-END,...  raw physical memory without a header: RAM ranges\n"
+         "                  in hex, END inclusive (as /proc/iomem); VMCOREINFO from -i\n"
          "  --check-params  only check the command line\n"
          "  -v, --version   show the version\n"
          "  -h, --help      show this help\n";

@@ -9,10 +9,11 @@
 #include "compress/codec.h"
 #include "formats/error.h"
 #include "formats/io.h"
+#include "formats/physical_memory.h"
 
 namespace vmc {
 
-enum class Mode { kCreate, kRearrange, kDumpDmesg, kHelp, kVersion };
+enum class Mode { kCreate, kRearrange, kDumpDmesg, kHelp, kVersion, kReassemble, kMemUsage };
 
 struct Options {
   std::string program = "vmcollect";  // name for messages ("makedumpfile Completed.")
@@ -28,8 +29,12 @@ struct Options {
   int num_threads = 0;         // 0 = makedumpfile's default (serial); see resolve in run
   bool num_threads_given = false;
   std::string vmcoreinfo_file; // -i
+  RawMemoryOptions raw;        // --elfcorehdr, --mem-ranges: raw memory input (vmcollect only)
   std::string input;           // VMCORE
   std::string output;          // DUMPFILE / LOGFILE (empty with -F: stdout)
+  bool split = false;          // --split: output unused, split_outputs holds DUMPFILE1..N
+  std::vector<std::string> split_outputs;
+  std::vector<std::string> reassemble_inputs;  // --reassemble DUMPFILE1..N (output: DUMPFILE)
   io::FaultPlan faults_in, faults_out;  // --inject-fault (tests only)
   std::vector<std::string> notices;     // accepted-but-ignored options, said at debug level
 };

@@ -27,4 +27,24 @@ void parallel_for(int threads, int64_t n, const std::function<void(int64_t, int)
 #endif
 }
 
+void parallel_for_with_side_task(int threads, int64_t n, int64_t grain, const std::function<void()>& side,
+                                 const std::function<void(int64_t, int)>& body) {
+#ifdef _OPENMP
+  if (threads > 1) {
+    const int64_t g = grain > 0 ? grain : 1;
+#pragma omp parallel num_threads(threads)
+    {
+#pragma omp single nowait
+      side();
+#pragma omp for schedule(dynamic, g)
+      for (int64_t i = 0; i < n; ++i) body(i, omp_get_thread_num());
+    }
+    return;
+  }
+#endif
+  (void)grain;
+  side();
+  for (int64_t i = 0; i < n; ++i) body(i, 0);
+}
+
 }  // namespace vmc

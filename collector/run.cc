@@ -5,7 +5,9 @@
 #include <sstream>
 
 #include "collector/engine.h"
+#include "collector/mem_usage.h"
 #include "collector/parallel.h"
+#include "collector/offline.h"
 #include "collector/rearrange.h"
 #include "collector/report.h"
 #include "formats/dump_writer.h"
@@ -31,15 +33,16 @@ Result<std::string> read_text_file(const std::string& path) {
 struct Facts {
   std::unique_ptr<PhysicalMemory> memory;
   std::optional<VmcoreInfo> info;
+  std::string vmcoreinfo_text;  // the note's, or -i's when given
 };
 
 // Opens the dump and settles which VMCOREINFO describes it (-i wins, but must
 // be from the same kernel release as the note, when the dump has one).
 Result<Facts> open_facts(const Options& o, Messenger& m, int& exit_code) {
-  OpenDumpOptions open{{!o.non_mmap}, o.faults_in};
+  OpenDumpOptions open{{!o.non_mmap}, o.faults_in, o.raw};
   auto memory = open_dump(o.input, open);
   if (!memory) return std::move(memory).error();
-  Facts facts{std::move(*memory), std::nullopt};
+  Facts facts{std::move(*memory), std::nullopt, {}};
   std::string text = facts.memory->metadata().vmcoreinfo;
   if (!o.vmcoreinfo_file.empty()) {
     auto file_text = read_text_file(o.vmcoreinfo_file);
@@ -61,8 +64,9 @@ Result<Facts> open_facts(const Options& o, Messenger& m, int& exit_code) {
     auto info = VmcoreInfo::parse(text);
     if (!info) return std::move(info).error().add_context(o.input);
     facts.info = std::move(*info);
-    m.debug("OSRELEASE    : " + facts.info->osrelease() + "\n");
-    if (auto t = facts.info->crash_time()) m.debug("CRASHTIME    : " + std::to_string(*t) + "\n");
+    facts.vmcoreinfo_text = text;
+    m.debug(vmcoreinfo_debug_text(text));
+    m.common(kernel_support_notice(facts.info->kernel_version(), o.program));
   }
   return facts;
 }
@@ -74,9 +78,10 @@ DumpHeaderInfo header_for(const Options& o, const Facts& f) {
   h.max_pfn = f.memory->max_pfn();
   h.dump_level = o.dump_level;
   h.codec = o.codec;
-  h.notes = md.notes;
-  h.vmcoreinfo = md.vmcoreinfo;
+  h.notes = notes_with_vmcoreinfo(md.notes, f.vmcoreinfo_text);  // -i's text travels with the dump
+  h.vmcoreinfo = f.vmcoreinfo_text;
   h.segments = md.segments;
+  h.kernel_text = md.kernel_text;
   h.eraseinfo = md.eraseinfo;
   h.nr_cpus = md.nr_cpus;
   h.release = md.utsname_release;
@@ -113,7 +118,8 @@ int fail(const Messenger& m, const Error& e, int code = kExitFailed) {
   return code;
 }
 
-int run_create(const Options& o, const std::atomic<int>* cancel, Messenger& m) {
+int run_create(const Options& asked, const std::atomic<int>* cancel, Messenger& m) {
+  Options o = asked;  // the dump level may rise to the input's (re-filtering)
   if (o.codec != compress::CodecKind::none && !compress::codec_available(o.codec)) {
     return fail(m, Error(ErrorKind::kUnsupported, std::string(compress::codec_name(o.codec)) +
                                                       " compression is not built into this vmcollect"));
@@ -121,10 +127,12 @@ int run_create(const Options& o, const std::atomic<int>* cancel, Messenger& m) {
   int exit_code = kExitFailed;
   auto facts = open_facts(o, m, exit_code);
   if (!facts) return fail(m, facts.error(), exit_code);
+  o.dump_level = refilter_dump_level(o.dump_level, facts->memory->metadata(), o.input, m);
   auto filter = filter_for(o, *facts, m);
   if (!filter) return fail(m, filter.error());
   if (o.check_params) return kExitCompleted;
 
+  if (o.split) return run_split(o, *facts->memory, filter->get(), header_for(o, *facts), cancel, m);
   std::unique_ptr<io::OutputFile> file;
   if (o.flatten) {
     file = io::with_faults(io::stdout_output(), o.faults_out);
@@ -150,7 +158,9 @@ int run_create(const Options& o, const std::atomic<int>* cancel, Messenger& m) {
   auto report = collect(*facts->memory, filter->get(), factory, co);
   m.end_progress();
   if (!report) return fail(m, report.error().add_context("writing " + out.name()));
-  for (const auto& w : report->warnings) m.error("Warning: " + w + "\n");
+  // The report repeats the filter's warnings first; filter_for said them already.
+  size_t already_said = *filter ? (*filter)->warnings().size() : 0;
+  for (size_t i = already_said; i < report->warnings.size(); ++i) m.error("Warning: " + report->warnings[i] + "\n");
   m.report(format_report(*report, o.elf_output));
   if (report->incomplete) {
     if (!report->unreadable.empty()) m.error(format_unreadable(*report));
@@ -173,6 +183,10 @@ int run_dmesg(const Options& o, Messenger& m) {
   auto log = extract_dmesg(**kernel, *facts->info);
   if (!log) return fail(m, log.error().add_context(o.input));
   for (const auto& w : log->warnings) m.error("Warning: " + w + "\n");
+  if (ReadCounters cost = facts->memory->read_counters(); cost.pages_read != 0) {  // kdump input
+    m.debug("Pages read for the log: " + std::to_string(cost.pages_read) + " (" +
+            std::to_string(cost.pages_decompressed) + " decompressed)\n");
+  }
   std::unique_ptr<io::OutputFile> out;
   if (o.output.empty()) {
     out = io::stdout_output();
@@ -185,6 +199,31 @@ int run_dmesg(const Options& o, Messenger& m) {
   if (auto s = out->write_at(0, bytes); !s) return fail(m, s.error());
   if (auto s = out->finish(); !s) return fail(m, s.error());
   if (!o.output.empty()) m.common("\nThe dmesg log is saved to " + o.output + ".\n");
+  return kExitCompleted;
+}
+
+// --mem-usage: the -d 31 pass over the whole dump with nothing written, then
+// makedumpfile's table of page counts per kind.
+int run_mem_usage(const Options& asked, Messenger& m) {
+  Options o = asked;
+  o.dump_level = kDumpLevelMax;
+  int exit_code = kExitFailed;
+  auto facts = open_facts(o, m, exit_code);
+  if (!facts) return fail(m, facts.error(), exit_code);
+  auto filter = filter_for(o, *facts, m);
+  if (!filter) return fail(m, filter.error());
+  if (o.check_params) return kExitCompleted;
+  CollectOptions co;
+  co.dump_level = o.dump_level;
+  co.threads = resolve_thread_count(o.num_threads);
+  auto report = collect(*facts->memory, filter->get(),
+                        [](const DumpPlan&) -> Result<std::unique_ptr<DumpWriter>> { return make_discarding_writer(); },
+                        co);
+  if (!report) return fail(m, report.error().add_context("reading " + o.input));
+  size_t already_said = *filter ? (*filter)->warnings().size() : 0;
+  for (size_t i = already_said; i < report->warnings.size(); ++i) m.error("Warning: " + report->warnings[i] + "\n");
+  if (!report->unreadable.empty()) m.error(format_unreadable(*report));
+  m.common(format_mem_usage(*report, facts->memory->page_size()));
   return kExitCompleted;
 }
 
@@ -209,8 +248,14 @@ int run(const Options& o, const std::atomic<int>* cancel) {
     case Mode::kDumpDmesg:
       code = run_dmesg(o, m);
       break;
+    case Mode::kReassemble:
+      code = run_reassemble(o, m);
+      break;
     case Mode::kRearrange:
       code = run_rearrange(o, m);
+      break;
+    case Mode::kMemUsage:
+      code = run_mem_usage(o, m);
       break;
   }
   if (!o.check_params) {

@@ -48,6 +48,7 @@ class LayoutBuilder {
     if (!flags) return Error(ErrorKind::kUnsupported, "VMCOREINFO has no usable OFFSET(page.flags)");
     l_.flags_off = *flags;
     l_.kernel_version = info_.kernel_version();
+    version_warning();
     l_.mapping_off = field("page.mapping", 8);
     l_.mapcount_off = field("page._mapcount", 4);
     l_.private_off = field("page.private", 8);
@@ -64,6 +65,24 @@ class LayoutBuilder {
   }
   bool at_least(uint32_t major, uint32_t minor) const {
     return l_.kernel_version && *l_.kernel_version >= kernel_version_code(major, minor, 0);
+  }
+
+  // What the version decides is only what VMCOREINFO does not say (field
+  // widths, where a compound order or tail link is when no entry names it);
+  // without a known version none of it is assumed, so those pages are kept
+  // or judged by their head alone, each with its own warning below.
+  void version_warning() {
+    if ((level_ & kMemMapLevels) == 0) return;
+    const std::string release = info_.osrelease();
+    const char* consequence = ": the struct page layout is taken from VMCOREINFO alone, and pages it cannot "
+                              "judge are kept";
+    if (!l_.kernel_version) {
+      warnings_.push_back("VMCOREINFO has no usable OSRELEASE" + (release.empty() ? "" : " (\"" + release + "\")") +
+                          ", so the kernel version is unknown" + consequence);
+    } else if (*l_.kernel_version < kOldestKnownLayout || *l_.kernel_version > kNewestKnownLayout) {
+      warnings_.push_back("kernel " + release + " (VMCOREINFO OSRELEASE) is outside the versions whose page rules "
+                          "vmcollect knows (3.10 to 7.1)" + consequence);
+    }
   }
 
   // An OFFSET that leaves room for a field of `width` bytes inside the page.

@@ -83,6 +83,12 @@ struct PageLayout {
 Result<PageLayout> make_page_layout(const VmcoreInfo& info, int dump_level,
                                     std::vector<std::string>& warnings);
 
+// The kernel versions whose struct page rules are known here (the layouts of
+// tests/builder, RHEL 7's 3.10 to 7.1). Outside them, or with no usable
+// OSRELEASE, the layout is still taken from VMCOREINFO, with a warning.
+inline constexpr uint32_t kOldestKnownLayout = kernel_version_code(3, 10, 0);
+inline constexpr uint32_t kNewestKnownLayout = kernel_version_code(7, 1, 255);
+
 // One struct page, the one after it (the first tail, if this is a compound
 // head; empty when not available) and the virtual address of the first.
 struct StructPageBytes {

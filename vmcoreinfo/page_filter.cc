@@ -52,6 +52,10 @@ class MemMapFilter final : public PageFilter {
     auto ri = std::upper_bound(ram_.begin(), ram_.end(), pfn,
                                [](uint64_t p, const PfnRange& r) { return p < r.end; });
     Buffers& buf = buffers();
+    // Struct pages are read a window at a time: small after a block was
+    // skipped (a free 4 MiB block needs only its head's struct page, not the
+    // 64 KiB of mem_map behind it), doubling while pages are judged one by one.
+    uint64_t window = kMinReadPfns;
     while (pfn < end && ri != ram_.end()) {
       if (pfn >= ri->end) {
         ++ri;
@@ -65,16 +69,21 @@ class MemMapFilter final : public PageFilter {
         pfn = std::min(ri->end, (pfn / pps + 1) * pps);
         continue;
       }
-      uint64_t chunk_end = std::min({end, ri->end, pfn + run->pfns});
+      uint64_t chunk_end = std::min({end, ri->end, pfn + run->pfns, pfn + window});
       uint64_t n = chunk_end - pfn;
       // One more struct page: the first tail of a head at the chunk's end.
       uint64_t extra = run->pfns > n ? 1 : 0;
       read_struct_pages(run->vaddr, n + extra, buf);
-      pfn = scan(pfn, chunk_end, n + extra, run->vaddr, buf, out);
+      uint64_t next = scan(pfn, chunk_end, n + extra, run->vaddr, buf, out);
+      window = next > chunk_end ? kMinReadPfns : std::min(2 * window, kMaxReadPfns);
+      pfn = next;
     }
   }
 
  private:
+  static constexpr uint64_t kMinReadPfns = 64;       // one 4 KiB page of 64-byte struct pages
+  static constexpr uint64_t kMaxReadPfns = 1u << 15;  // a 128 MiB section's
+
   struct Buffers {
     std::vector<std::byte> bytes;
     std::vector<uint8_t> ok;  // per struct page: read successfully

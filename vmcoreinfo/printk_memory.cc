@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <new>
 
 namespace vmc::dmesg {
 
@@ -34,13 +35,37 @@ uint64_t MemoryImage::uint(uint64_t off, uint64_t width) const {
   return v;
 }
 
+namespace {
+
+uint64_t ram_bytes(const PhysicalMemory& memory) {
+  uint64_t pages = 0;
+  for (const auto& r : memory.ram()) pages += r.count();
+  return pages * (memory.page_size() ? memory.page_size() : 4096);
+}
+
+}  // namespace
+
 Result<MemoryImage> read_image(const KernelAddressSpace& kernel, uint64_t vaddr, uint64_t size,
                                const std::string& what) {
   if (size > UINT64_MAX - vaddr) {
     return Error(ErrorKind::kBadInput, what + " at " + hex(vaddr) + " of " + std::to_string(size) +
                                            " bytes wraps the address space");
   }
-  MemoryImage image(vaddr, std::vector<std::byte>(size));
+  // A corrupt length (log_buf_len, size_bits) must fail here, as a value, and
+  // not as an allocation the capture kernel cannot make.
+  const uint64_t ram = ram_bytes(kernel.memory());
+  if (ram != 0 && size > ram) {
+    return Error(ErrorKind::kBadInput, what + " at " + hex(vaddr) + " of " + std::to_string(size) +
+                                           " bytes is larger than the dump's memory (" + std::to_string(ram) +
+                                           " bytes): its length is corrupt");
+  }
+  std::vector<std::byte> buffer;
+  try {
+    buffer.resize(size);
+  } catch (const std::bad_alloc&) {
+    return Error(ErrorKind::kBadInput, "no memory for the " + std::to_string(size) + " bytes of " + what);
+  }
+  MemoryImage image(vaddr, std::move(buffer));
   auto& bytes = image.mutable_bytes();
   Status whole = kernel.read_virtual(vaddr, bytes);
   if (whole.ok()) return image;

@@ -48,7 +48,8 @@ class MemoryImage {
 };
 
 // Reads [vaddr, vaddr + size). Unreadable pages become holes (zero-filled);
-// fails only when no byte at all can be read. `what` names the region in errors.
+// fails only when no byte at all can be read, or when size is more than the
+// dump's whole memory (a corrupt length). `what` names the region in errors.
 Result<MemoryImage> read_image(const KernelAddressSpace& kernel, uint64_t vaddr, uint64_t size,
                                const std::string& what);
 

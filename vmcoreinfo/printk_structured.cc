@@ -20,6 +20,7 @@ class Walker {
  private:
   // Prints the record at idx and returns where the next one is, or nullopt to stop.
   std::optional<uint64_t> record(uint64_t idx);
+  bool resume_after_wrap(uint64_t idx);
   std::string where(uint64_t idx) const {
     return "log_buf record at index " + hex(idx) + " (address " + hex(log_.buf.vaddr() + idx) + ")";
   }
@@ -49,17 +50,34 @@ void Walker::run() {
       break;
     }
     auto following = record(idx);
-    if (!following) break;
     // Between first and next when they are in order (or after the wrap), a
     // record that steps over log_next_idx means the len chain is broken.
-    if ((wrapped_ || first <= next) && idx<next&& * following> next) {
+    if (following && (wrapped_ || first <= next) && idx < next && *following > next) {
       warn_.add(where(idx) + ": its len steps over log_next_idx " + hex(next) +
                 "; the records after it cannot be found");
-      break;
+      following.reset();
+    }
+    if (!following) {
+      if (!resume_after_wrap(idx)) break;
+      following = 0;
     }
     idx = *following;
   }
   warn_.finish();
+}
+
+// In a wrapped log (log_first_idx > log_next_idx) the newer records run from
+// offset 0 to log_next_idx, after the wrap marker. A chain of lengths broken
+// before the marker loses the records from there to the end of the buffer,
+// not those: the walk goes on at offset 0. (vmcore-dmesg stops or misprints.)
+bool Walker::resume_after_wrap(uint64_t idx) {
+  if (wrapped_ || log_.first_idx <= log_.next_idx || log_.next_idx == 0) return false;
+  warn_.add("log_buf: the chain of records breaks at index " + hex(idx) + "; what follows it up to the end (" +
+            std::to_string(log_.buf.size() - idx) + " bytes from " + hex(log_.buf.vaddr() + idx) +
+            ") is skipped, going on with the records after the wrap, from index 0 to log_next_idx " +
+            hex(log_.next_idx));
+  wrapped_ = true;
+  return true;
 }
 
 std::optional<uint64_t> Walker::record(uint64_t idx) {

@@ -38,7 +38,9 @@ Result<StructuredSnapshot> read_structured(const KernelAddressSpace& kernel, con
 
 // Walks the records as vmcore-dmesg does (including its line for the len == 0
 // wrap marker), stopping with a warning where it would fail or where the chain
-// of lengths leaves the buffer, loops, or runs past log_next_idx.
+// of lengths leaves the buffer, loops, or runs past log_next_idx. A break
+// before the wrap marker of a wrapped log costs only the records up to the
+// buffer's end: the walk goes on at offset 0, where the newer records are.
 DmesgResult decode_structured(const StructuredLayout& layout, const StructuredSnapshot& log);
 
 Result<DmesgResult> read_structured_log(const KernelAddressSpace& kernel, const VmcoreInfo& info);

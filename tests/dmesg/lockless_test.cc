@@ -267,6 +267,58 @@ TEST(LocklessRingDamage, SequenceGapIsReportedButPrinted) {
   EXPECT_TRUE(any_warning_has(*r, "sequence number"));
 }
 
+// Records lost between two intact ones (their descriptors recycled with
+// newer sequence numbers written, as when printk_info is overwritten while the
+// dump is taken): every record prints, and the jump is reported once, at the
+// first record after it, with both numbers.
+TEST(LocklessRingDamage, SequenceJumpOverLostRecordsIsReportedOnceWhereItIs) {
+  DamagedRing d;
+  for (int i = 3; i < 6; ++i) d.ring.set_seq(d.ids[i], d.ring.seq(d.ids[i]) + 1000);
+  auto r = extract(machine_with(d.ring));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->text, DamagedRing::all_but({}));
+  ASSERT_EQ(r->warnings.size(), 1u) << joined(r->warnings);
+  EXPECT_NE(r->warnings[0].find("descriptor " + std::to_string(d.ring.index(d.ids[3]))), std::string::npos)
+      << r->warnings[0];
+  EXPECT_NE(r->warnings[0].find("sequence number " + std::to_string(d.ring.seq(d.ids[3]))), std::string::npos)
+      << r->warnings[0];
+}
+
+// Several kinds of damage in one ring: each bad record is skipped and named,
+// and the intact ones around them all print, in order.
+TEST(LocklessRingDamage, MixedDamageSkipsOnlyTheBadRecords) {
+  DamagedRing d;
+  d.ring.set_state(d.ids[0], Ring::kReserved);                                       // bad state
+  d.ring.set_lpos(d.ids[2], 0x10000000, 0x10000000 + 0x40);                          // text far out of range
+  d.ring.set_state_var(d.ids[4], (uint64_t{Ring::kCommitted} << 62) | (d.ids[4] + 1));  // another id
+  auto r = extract(machine_with(d.ring));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->text, DamagedRing::all_but({0, 2, 4}));
+  ASSERT_EQ(r->warnings.size(), 3u) << joined(r->warnings);
+  for (int i : {0, 2, 4}) {
+    EXPECT_TRUE(any_warning_has(*r, "descriptor " + std::to_string(d.ring.index(d.ids[i])) + " "))
+        << i << "\n" << joined(r->warnings);
+  }
+}
+
+// A data ring larger than the whole machine (corrupt size_bits within the
+// accepted range): an error, not a 2 GiB allocation.
+TEST(LocklessRingDamage, DataRingBeyondTheMachinesMemoryIsAnError) {
+  Ring ring(4, 10);
+  ring.add(PrintkRecord(1, "x"));
+  DumpBuilder b = machine_with(ring);
+  const std::string vi = b.vmcoreinfo();
+  const auto at = vi.find("OFFSET(prb_data_ring.size_bits)=");
+  const auto at2 = vi.find("OFFSET(printk_ringbuffer.text_data_ring)=");
+  ASSERT_NE(at, std::string::npos);
+  ASSERT_NE(at2, std::string::npos);
+  const uint64_t off = std::stoull(vi.substr(at + 32)) + std::stoull(vi.substr(at2 + 41));
+  b.write_value<uint32_t>(ring.addresses(PrintkPlacement{}).ring - PrintkPlacement{}.va_offset + off, 31);
+  auto r = extract(b);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().describe().find("larger than the dump's memory"), std::string::npos) << r.error().describe();
+}
+
 TEST(LocklessRingDamage, CorruptTailIdCannotLoopForever) {
   DamagedRing d;
   d.ring.set_tail_id((d.ring.head_id() + 1) & Ring::kIdMask);  // 2^62 - 1 records "apart"

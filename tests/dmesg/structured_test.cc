@@ -274,6 +274,119 @@ TEST(StructuredLogDamage, MissingOffsetIsNamed) {
   EXPECT_NE(r.error().message().find("OFFSET(printk_log.text_len)"), std::string::npos);
 }
 
+// The chain of records from log_first_idx, as (index, len) pairs, read from
+// the builder's buffer (len is the u16 after the 8-byte ts_nsec).
+std::vector<std::pair<uint32_t, uint16_t>> chain(Log& log) {
+  std::vector<std::pair<uint32_t, uint16_t>> out;
+  uint32_t idx = log.first_idx();
+  for (int guard = 0; guard < 10000 && idx != log.next_idx(); ++guard) {
+    uint16_t len = 0;
+    std::memcpy(&len, log.buffer().data() + idx + 8, 2);
+    out.emplace_back(idx, len);
+    idx = len == 0 ? 0 : idx + len;
+  }
+  return out;
+}
+
+// A len broken before the wrap marker of a wrapped log: the records from it
+// to the end of log_buf are lost, the newer ones after the wrap are printed.
+TEST(StructuredLogDamage, BrokenLenBeforeTheWrapCostsOnlyTheRecordsUpToTheEnd) {
+  Log log = wrapped_log();
+  auto records = chain(log);
+  ASSERT_EQ(records.size(), 11u);  // messages 10-13, the marker, 14-19
+  ASSERT_EQ(records[4].second, 0) << "the marker";
+  const uint32_t broken = records[1].first;  // message 11
+  log.set_len(broken, 4000);
+  auto r = extract(machine_with(log));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->text,
+            "[   11.000000] message 10 ----------\n"
+            "[   12.000000] message 11 -----------\n"  // its text is intact; its len is not
+            "[   15.000000] message 14 --------------\n"
+            "[   16.000000] message 15 ---------------\n"
+            "[   17.000000] message 16 ----------------\n"
+            "[   18.000000] message 17 -----------------\n"
+            "[   19.000000] message 18 ------------------\n"
+            "[   20.000000] message 19 -------------------\n");
+  ASSERT_EQ(r->warnings.size(), 2u) << joined(r->warnings);
+  EXPECT_NE(r->warnings[0].find("index " + hex(broken)), std::string::npos) << r->warnings[0];
+  EXPECT_NE(r->warnings[0].find("points outside log_buf"), std::string::npos) << r->warnings[0];
+  EXPECT_NE(r->warnings[1].find("breaks at index " + hex(broken)), std::string::npos) << r->warnings[1];
+  EXPECT_NE(r->warnings[1].find("after the wrap"), std::string::npos) << r->warnings[1];
+}
+
+// A page of log_buf missing from the dump (filtered, or EIO) in the older half
+// of a wrapped log: the records on it and after it up to the buffer's end are
+// lost and named; the ones before it and all those after the wrap print.
+TEST(StructuredLogDamage, UnreadablePageBeforeTheWrapCostsOnlyItsHalf) {
+  Log log(8192);
+  // 100-byte records (16-byte header, 84 bytes of text): wrap once, and stop
+  // when the newer half reaches 2000 bytes, so log_first_idx and
+  // log_next_idx both lie in the first page and the marker in the second.
+  for (int i = 0; log.first_idx() <= log.next_idx() || log.next_idx() < 2000; ++i) {
+    std::string text = "record " + std::to_string(10000 + i);
+    text.resize(84, '.');
+    log.add(PrintkRecord(static_cast<uint64_t>(i) * 1000, text));
+  }
+  auto records = chain(log);
+  ASSERT_LT(log.first_idx(), 4096u);
+  ASSERT_GT(log.first_idx(), log.next_idx());
+  DumpBuilder b = machine_with(log);
+  auto healthy = extract(b);
+  ASSERT_TRUE(healthy.ok());
+  // Line k of the healthy text belongs to records[k] (the marker has one too).
+  std::vector<std::string> lines;
+  for (size_t at = 0; at < healthy->text.size();) {
+    size_t nl = healthy->text.find('\n', at);
+    lines.push_back(healthy->text.substr(at, nl + 1 - at));
+    at = nl + 1;
+  }
+  ASSERT_EQ(lines.size(), records.size());
+  std::string expected;
+  uint32_t first_lost = 0;
+  for (size_t k = 0; k < records.size(); ++k) {
+    const auto [idx, len] = records[k];
+    const bool older_half = idx >= log.first_idx();
+    if (!older_half || idx + 100 <= 4096) {
+      expected += lines[k];
+    } else if (first_lost == 0) {
+      first_lost = idx;
+    }
+  }
+  PrintkPlacement p;
+  auto r = extract(b, {(p.buffers_pa + 4096) / 4096});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->text, expected);
+  EXPECT_TRUE(any_warning_has(*r, "not in the dump")) << joined(r->warnings);
+  EXPECT_TRUE(any_warning_has(*r, "after the wrap")) << joined(r->warnings);
+}
+
+// log_next_idx beyond log_buf_len: the walk runs to the buffer's zeroed end
+// (a len == 0 header where no wrap can be) and stops there, reading nothing
+// outside log_buf.
+TEST(StructuredLogDamage, NextIdxOutsideTheBufferStops) {
+  Unwrapped u;
+  u.log.set_next_idx(5000);
+  auto r = extract(machine_with(u.log));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->text, Unwrapped::lines(0, 5) + "[    0.000000] \n");
+  EXPECT_TRUE(any_warning_has(*r, "wrap marker before log_next_idx")) << joined(r->warnings);
+}
+
+// log_buf_len larger than the whole machine: an error, not an allocation.
+TEST(StructuredLogDamage, LogBufLenBeyondTheMachinesMemoryIsAnError) {
+  Unwrapped u;
+  DumpBuilder b = machine_with(u.log);
+  const std::string vi = b.vmcoreinfo();
+  const auto at = vi.find("SYMBOL(log_buf_len)=");
+  ASSERT_NE(at, std::string::npos);
+  const uint64_t va = std::stoull(vi.substr(at + 20, vi.find('\n', at) - at - 20), nullptr, 16);
+  b.write_value<int32_t>(va - PrintkPlacement{}.va_offset, 0x7ffff000);
+  auto r = extract(b);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().describe().find("larger than the dump's memory"), std::string::npos) << r.error().describe();
+}
+
 // Random lens, text_lens and indexes: the walk always ends, without reading
 // outside log_buf (the ASan build checks that).
 TEST(StructuredLogDamage, RandomCorruptionTerminates) {

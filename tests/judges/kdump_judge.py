@@ -6,6 +6,9 @@ python3-libkdumpfile, so run it with /usr/bin/python3).
   kdump_judge.py same-set A B         A and B hold exactly the same pfns
   kdump_judge.py count DUMP           number of pages DUMP holds
   kdump_judge.py subset A B           every pfn of A is in B
+  kdump_judge.py diff A B             report (always exit 0): "count-a N",
+                                      "count-b M", then one "only-a PFN" /
+                                      "only-b PFN" line (hex) per difference
 
 Exit status 0 when the check holds, 1 with a reason on stderr when not.
 """
@@ -92,6 +95,25 @@ def cmd_subset(a_path, b_path):
     print(f"{bin(a).count('1')} pfns of {a_path} are all in {b_path}")
 
 
+def set_pfns(bits):
+    """The pfns of a bitmap integer, in order; linear in its size."""
+    raw = bits.to_bytes((bits.bit_length() + 7) // 8, "little")
+    for i, byte in enumerate(raw):
+        while byte:
+            low = byte & -byte
+            yield i * 8 + low.bit_length() - 1
+            byte ^= low
+
+
+def cmd_diff(a_path, b_path):
+    a, _ = dumped_bits(open_dump(a_path))
+    b, _ = dumped_bits(open_dump(b_path))
+    lines = [f"count-a {bin(a).count('1')}", f"count-b {bin(b).count('1')}"]
+    lines += [f"only-a {pfn:#x}" for pfn in set_pfns(a & ~b)]
+    lines += [f"only-b {pfn:#x}" for pfn in set_pfns(b & ~a)]
+    print("\n".join(lines))
+
+
 def cmd_count(path):
     bits, _ = dumped_bits(open_dump(path))
     print(bin(bits).count("1"))
@@ -99,7 +121,8 @@ def cmd_count(path):
 
 def main(argv):
     commands = {"pages": (cmd_pages, 2), "same-set": (cmd_same_set, 2),
-                "subset": (cmd_subset, 2), "count": (cmd_count, 1)}
+                "subset": (cmd_subset, 2), "count": (cmd_count, 1),
+                "diff": (cmd_diff, 2)}
     if len(argv) < 2 or argv[1] not in commands or len(argv) - 2 != commands[argv[1]][1]:
         sys.exit(__doc__)
     fn, _ = commands[argv[1]]

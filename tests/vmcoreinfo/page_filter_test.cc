@@ -412,6 +412,48 @@ TEST(PageFilter, WithoutHeadMaskCompoundPagesGoHeadOnly) {
   EXPECT_TRUE(bad.empty()) << describe(bad);
 }
 
+// A kernel version with no known rules (none, unparsable, older or newer than
+// what we know): a warning naming OSRELEASE, and never a page left out that
+// the same dump with its real version keeps.
+TEST(PageFilter, UnknownKernelVersionWarnsAndNeverDropsMore) {
+  // Each case builds a whole synthetic dump: the oldest and the newest layouts.
+  const char* releases[] = {nullptr, "OSRELEASE=8.2.0"};
+  for (const KernelSpec& spec : {rhel7_3_10(), linux_7_1()}) {
+    KernelLayoutBuilder known_b(spec);
+    populate(known_b);
+    known_b.finish();
+    auto known_d = open_built(known_b);
+    std::vector<std::string> known_warnings;
+    auto known_f = make(known_d, 31, &known_warnings);
+    ASSERT_TRUE(known_f);
+    for (const auto& w : known_warnings) EXPECT_EQ(w.find("OSRELEASE"), std::string::npos) << spec.name << ": " << w;
+    auto known = run_filter(*known_f, *known_d.memory);
+    for (const char* release : releases) {
+      SCOPED_TRACE(spec.name + " with " + (release ? release : "no OSRELEASE"));
+      KernelLayoutBuilder b(spec);
+      populate(b);
+      b.omit_vmcoreinfo("OSRELEASE");
+      if (release) b.extra_vmcoreinfo(release);
+      b.finish();
+      auto d = open_built(b);
+      std::vector<std::string> warnings;
+      auto f = make(d, 31, &warnings);
+      ASSERT_TRUE(f);
+      bool named = false;
+      for (const auto& w : warnings) named |= w.find("OSRELEASE") != std::string::npos;
+      EXPECT_TRUE(named) << "no warning names OSRELEASE";
+      auto r = run_filter(*f, *d.memory);
+      uint64_t more = 0;
+      for (const auto& range : d.memory->ram()) {
+        for (uint64_t p = range.start; p < range.end; ++p) {
+          if (!r.kept(p) && known.kept(p) && more++ < 4) ADD_FAILURE() << hex(p) << " dropped only without the version";
+        }
+      }
+      EXPECT_EQ(more, 0u);
+    }
+  }
+}
+
 // Absurd VMCOREINFO values: an error or a filter that keeps what it cannot
 // prove, never a crash or an out-of-bounds read.
 TEST(PageFilter, AbsurdVmcoreinfoValues) {

@@ -4,23 +4,7 @@
 // Skipped unless VMCOLLECT_REAL_DUMP_DIR names a directory holding `vmcore`
 // and `pre-panic/{vmstat,meminfo,zoneinfo}`.
 //
-// Why the counters can only agree within a tolerance (each bound below says
-// which effect it covers):
-// - /proc/vmstat is a snapshot taken a moment before `echo c`; per-cpu
-//   vm_stat_diff deltas (up to stat_threshold pages per cpu per zone) are not
-//   folded in, and the shell that prints them and the sysrq path allocate
-//   and free a few pages in between.
-// - Free: nr_free_pages counts exactly the pages in buddy free lists
-//   (buddyinfo sums to zoneinfo's "pages free"); pages on the per-cpu lists
-//   are in neither count, but a pcp refill or drain between snapshot and
-//   crash moves up to the pcp count between them.
-// - User: nr_anon_pages counts mapped anonymous pages (a PMD-mapped THP with
-//   all its pages); the filter also drops anonymous pages that are unmapped
-//   but not yet freed, swap-cache anon pages, and hugetlb pages
-//   (HugePages_Total, added to the expectation).
-// - Cache: nr_file_pages counts every page-cache and swap-cache page; pages
-//   still in a per-cpu LRU-add batch have no PG_lru yet and are kept, as are
-//   isolated ones (nr_isolated_file).
+// The tolerances against the counters, and why, are in dead_kernel_counters.h.
 #include <gtest/gtest.h>
 
 #include <array>
@@ -35,6 +19,7 @@
 #include <unistd.h>
 
 #include "formats/physical_memory.h"
+#include "tests/vmcoreinfo/dead_kernel_counters.h"
 #include "tests/vmcoreinfo/filter_test_util.h"
 #include "vmcoreinfo/address_space.h"
 #include "vmcoreinfo/kernel_model.h"
@@ -43,31 +28,6 @@
 
 namespace vmc::testing {
 namespace {
-
-std::map<std::string, int64_t> read_counters(const std::string& path, bool meminfo) {
-  std::map<std::string, int64_t> out;
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);) {
-    std::istringstream s(line);
-    std::string key;
-    int64_t value = 0;
-    if (!(s >> key >> value)) continue;
-    if (meminfo && !key.empty() && key.back() == ':') key.pop_back();
-    out[key] = value;
-  }
-  return out;
-}
-
-// Pages on the per-cpu free lists: the "count:" lines under "pagesets".
-int64_t pcp_pages(const std::string& zoneinfo) {
-  std::ifstream in(zoneinfo);
-  int64_t total = 0;
-  for (std::string line; std::getline(in, line);) {
-    auto at = line.find("count:");
-    if (at != std::string::npos) total += std::strtoll(line.c_str() + at + 6, nullptr, 10);
-  }
-  return total;
-}
 
 class RealDumpFilter : public ::testing::Test {
  protected:
@@ -81,9 +41,9 @@ class RealDumpFilter : public ::testing::Test {
     auto info = VmcoreInfo::parse(memory_->metadata().vmcoreinfo);
     ASSERT_TRUE(info.ok()) << info.error().describe();
     info_ = std::move(*info);
-    vmstat_ = read_counters(dir_ + "/pre-panic/vmstat", false);
-    meminfo_ = read_counters(dir_ + "/pre-panic/meminfo", true);
-    ASSERT_TRUE(vmstat_.count("nr_free_pages")) << "no pre-panic/vmstat in " << dir_;
+    auto counters = read_dead_kernel_counters(dir_);
+    ASSERT_TRUE(counters) << "no pre-panic/{vmstat,meminfo,zoneinfo} in " << dir_;
+    counters_ = *counters;
   }
 
   FilterRun run(int level, std::vector<std::string>* warnings = nullptr) {
@@ -97,7 +57,7 @@ class RealDumpFilter : public ::testing::Test {
   std::string dir_;
   std::unique_ptr<PhysicalMemory> memory_;
   VmcoreInfo info_;
-  std::map<std::string, int64_t> vmstat_, meminfo_;
+  DeadKernelCounters counters_;
 };
 
 TEST_F(RealDumpFilter, CountsMatchTheDeadKernelsCounters) {
@@ -109,28 +69,18 @@ TEST_F(RealDumpFilter, CountsMatchTheDeadKernelsCounters) {
   int64_t cache = static_cast<int64_t>(r.stats[ExcludeReason::kCache] + r.stats[ExcludeReason::kCachePrivate]);
   int64_t ram = 0;
   for (const auto& x : memory_->ram()) ram += static_cast<int64_t>(x.count());
-  int64_t pcp = pcp_pages(dir_ + "/pre-panic/zoneinfo");
-  int64_t huge_pages = meminfo_["HugePages_Total"] * (meminfo_["Hugepagesize"] / 4);
-  int64_t want_free = vmstat_["nr_free_pages"];
-  int64_t want_user = vmstat_["nr_anon_pages"] + huge_pages;
-  int64_t want_cache = vmstat_["nr_file_pages"];
+  Band want_free = free_band(counters_, ram), want_user = user_band(counters_, ram),
+       want_cache = cache_band(counters_, ram);
   std::printf("%s (%s): %lld RAM pages\n", info_.osrelease().c_str(), dir_.c_str(), static_cast<long long>(ram));
-  std::printf("  free  %8lld  nr_free_pages %lld (pcp %lld)\n", static_cast<long long>(free),
-              static_cast<long long>(want_free), static_cast<long long>(pcp));
-  std::printf("  user  %8lld  nr_anon_pages %lld + hugetlb %lld\n", static_cast<long long>(user),
-              static_cast<long long>(vmstat_["nr_anon_pages"]), static_cast<long long>(huge_pages));
-  std::printf("  cache %8lld  nr_file_pages %lld (private %llu)\n", static_cast<long long>(cache),
-              static_cast<long long>(want_cache), static_cast<unsigned long long>(r.stats[ExcludeReason::kCachePrivate]));
+  std::printf("  free  %8lld  %s\n", static_cast<long long>(free), want_free.why.c_str());
+  std::printf("  user  %8lld  %s\n", static_cast<long long>(user), want_user.why.c_str());
+  std::printf("  cache %8lld  %s (private %llu)\n", static_cast<long long>(cache), want_cache.why.c_str(),
+              static_cast<unsigned long long>(r.stats[ExcludeReason::kCachePrivate]));
   std::printf("  hwpoison %llu offline %llu\n", static_cast<unsigned long long>(r.stats[ExcludeReason::kHwpoison]),
               static_cast<unsigned long long>(r.stats[ExcludeReason::kOffline]));
-  // 512 pages (2 MiB): a few pcp batches and the allocations of the shell and
-  // the sysrq path; plus what a pcp refill/drain could move.
-  EXPECT_NEAR(free, want_free, 512 + pcp);
-  // 1 % of RAM: anonymous pages unmapped-but-not-freed and per-cpu stat drift.
-  EXPECT_NEAR(user, want_user, 512 + ram / 100);
-  // Cache may only fall short (LRU-add batches, isolated pages), by 1 % of RAM.
-  EXPECT_LE(cache, want_cache + 512);
-  EXPECT_GE(cache, want_cache - 512 - ram / 100);
+  EXPECT_TRUE(in_band("free", free, want_free));
+  EXPECT_TRUE(in_band("user", user, want_user));
+  EXPECT_TRUE(in_band("cache", cache, want_cache));
 }
 
 // Each level bit alone leaves out exactly what it contributed at -d 31: the
@@ -218,7 +168,7 @@ TEST_F(RealDumpFilter, ComparedWithMakedumpfile172) {
     EXPECT_TRUE(decode(*layout, {page, {}, model->locate(p)->vaddr, p}).slab) << hex(p) << " is not a slab page";
   }
   // Only hugetlb and THP pages (user data) may be dropped by us alone.
-  int64_t huge = meminfo_["HugePages_Total"] * (meminfo_["Hugepagesize"] / 4) + meminfo_["AnonHugePages"] / 4;
+  int64_t huge = counters_.hugetlb_pages + counters_.anon_huge_pages;
   for (uint64_t p : only_ours) EXPECT_FALSE(user.kept(p)) << hex(p) << " is not user data";
   EXPECT_LE(static_cast<int64_t>(only_ours.size()), huge);
 }

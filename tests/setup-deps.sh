@@ -10,8 +10,10 @@ packages=(
   qemu-system-x86 busybox-static kexec-tools cpio xz-utils gzip libc6-dev
   # independent readers that judge our output
   makedumpfile crash python3 python3-libkdumpfile file
-  # benchmarks
-  hyperfine
+  # packaging test (tests/cli/package.sh: cpack's DEB generator runs dpkg-shlibdeps)
+  dpkg-dev
+  # benchmarks (bench/compare.sh, bench/tib.sh: /usr/bin/time for peak RSS)
+  hyperfine time
 )
 missing=()
 for p in "${packages[@]}"; do

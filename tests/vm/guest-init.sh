@@ -91,7 +91,7 @@ stage_first() {
   dd if="$data" of=/dev/null bs=1M count=16 2>/dev/null || fail "reading $data"
 
   ccpus=$(param capture_cpus 1)
-  append="console=ttyS0 nr_cpus=$ccpus maxcpus=$ccpus reset_devices irqpoll nousb panic=-1"
+  append="console=ttyS0 nr_cpus=$ccpus maxcpus=$ccpus reset_devices irqpoll nousb panic=-1 no_timer_check"
   append="$append vmcollect.wait=$(param wait 0)"
   extra=$(param capture_append "")
   [ -n "$extra" ] && append="$append $(echo "$extra" | tr ',' ' ')"

@@ -24,6 +24,9 @@ usage: tests/vm/make-dump.sh --kernel 6.1|6.12 --out DIR [options]
   --monitor-socket PATH   expose qemu's human monitor on this unix socket
   --pmemsave FILE         when the capture kernel is up and before it reads /proc/vmcore,
                           save guest-physical memory 0..top of RAM to FILE (VM paused meanwhile)
+  --guest-dumps DIR       at WORKLOAD-READY, write QEMU dump-guest-memory dumps of the first
+                          kernel to DIR: elf, kdump-zlib, kdump-lzo, kdump-snappy (via the
+                          monitor; formats this qemu lacks are left out, with a note)
   --qemu-arg ARG          extra qemu argument (repeatable), e.g. --qemu-arg=-cpu --qemu-arg=max
   --timeout SECONDS       kill qemu after this long (default 900)
   --keep-work             keep DIR/.work (disk images, initrd pointers) for debugging
@@ -31,7 +34,7 @@ EOF
 }
 
 kernel='' out='' mem=1G smp='' ccpus=1 capture_append='' pct=35 cache_mb=64 vmcollect=''
-collect=$HERE/capture-collect.sh timeout=900 monsock='' pmemsave='' keep_work=0
+collect=$HERE/capture-collect.sh timeout=900 monsock='' pmemsave='' keep_work=0 guest_dumps=''
 extra_bins=() extra_dirs=() qemu_extra=()
 while (($#)); do
   arg=$1
@@ -58,6 +61,7 @@ while (($#)); do
     --extra-initrd-dir) extra_dirs+=("$val") ;;
     --monitor-socket) monsock=$val ;;
     --pmemsave) pmemsave=$val ;;
+    --guest-dumps) guest_dumps=$val ;;
     --qemu-arg) qemu_extra+=("$val") ;;
     --timeout) timeout=$val ;;
     *) usage >&2; vm_die "unknown option $arg" ;;
@@ -218,7 +222,9 @@ mkfs.ext4 -q -F -O ^has_journal -m 0 -E lazy_itable_init=1,nodiscard -L vmc-out 
   vm_die "mkfs.ext4 failed"
 
 # ---------------------------------------------------------------- qemu
-append="console=ttyS0 crashkernel=256M panic=-1 vmcollect.workload_pct=$pct vmcollect.capture_cpus=$ccpus"
+# no_timer_check: on a loaded host TCG is too slow for the IO-APIC timer check,
+# and the kernel panics at boot ("IO-APIC + timer doesn't work!").
+append="console=ttyS0 crashkernel=256M panic=-1 no_timer_check vmcollect.workload_pct=$pct vmcollect.capture_cpus=$ccpus"
 [[ -z $pmemsave ]] || append="$append vmcollect.wait=1"
 [[ -z $capture_append ]] || append="$append vmcollect.capture_append=${capture_append// /,}"
 
@@ -247,6 +253,7 @@ if [[ -n $pmemsave ]]; then
   cat "$work/ctl.out" >/dev/null &
   bg_pids+=($!)
 fi
+[[ -z $guest_dumps || -n $monsock ]] || monsock=$work/mon.sock
 if [[ -n $monsock ]]; then
   rm -f "$monsock"
   qemu+=(-chardev "socket,id=usermon,path=$monsock,server=on,wait=off" -mon "chardev=usermon,mode=readline")
@@ -303,6 +310,41 @@ do_pmemsave() {
   vm_log "pmemsave done: $got bytes"
 }
 
+# QEMU's own dumps of the running first kernel, through the human monitor
+# (dump-guest-memory is synchronous there: the VM is paused while it writes).
+do_guest_dumps() {
+  mkdir -p "$guest_dumps"
+  local d
+  d=$(readlink -f "$guest_dumps")
+  rm -f "$d"/{elf,kdump-zlib,kdump-lzo,kdump-snappy}
+  vm_log "guest dumps: dump-guest-memory to $d"
+  /usr/bin/python3 - "$monsock" "dump-guest-memory $d/elf" "dump-guest-memory -z $d/kdump-zlib" \
+    "dump-guest-memory -l $d/kdump-lzo" "dump-guest-memory -s $d/kdump-snappy" <<'PY' ||
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+def prompt():
+    buf = b""
+    while not buf.endswith(b"(qemu) "):
+        data = s.recv(65536)
+        if not data:
+            sys.exit("the monitor closed")
+        buf += data
+    return buf.decode(errors="replace")
+prompt()
+for cmd in sys.argv[2:]:
+    s.sendall(cmd.encode() + b"\n")
+    out = prompt()
+    if "is not available" in out:  # a codec this qemu build lacks (Debian 12: lzo, snappy)
+        print(cmd + ": " + out.strip().splitlines()[-2 if len(out.strip().splitlines()) > 1 else -1])
+        continue
+    if "rror" in out:
+        sys.exit(cmd + ": " + out)
+PY
+    fail_console "dump-guest-memory failed"
+  vm_log "guest dumps done: $(cd "$d" && du -sh -- * | tr '\n\t' '  ')"
+}
+
 vm_log "booting $VM_KREL with ${mem_mib}M under TCG (timeout ${timeout}s)"
 start=$(date +%s.%N)
 elapsed() { echo "$(date +%s.%N) $start" | awk '{printf "%.1f", $1 - $2}'; }
@@ -311,7 +353,7 @@ timeout -k 15 "$timeout" "${qemu[@]}" </dev/null >"$work/qemu.out" 2>&1 &
 qpid=$!
 markers=(STAGE1 WORKLOAD-READY PANIC STAGE2 CAPTURE-READY VMCORE-SAVED CAPTURE-DONE)
 declare -A seen=()
-pmem_done=0
+pmem_done=0 guest_dumps_done=0
 : >"$out/timings"
 while kill -0 "$qpid" 2>/dev/null; do
   for m in "${markers[@]}"; do
@@ -324,6 +366,10 @@ while kill -0 "$qpid" 2>/dev/null; do
   if [[ -n $pmemsave && $pmem_done == 0 && -n ${seen[CAPTURE-READY]:-} ]]; then
     do_pmemsave
     pmem_done=1
+  fi
+  if [[ -n $guest_dumps && $guest_dumps_done == 0 && -n ${seen[WORKLOAD-READY]:-} ]]; then
+    do_guest_dumps
+    guest_dumps_done=1
   fi
   sleep 0.5
 done

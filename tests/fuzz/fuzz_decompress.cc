@@ -1,7 +1,7 @@
-// libFuzzer entry for Codec::decompress: the first byte picks the codec (and
-// a page size), the rest is what a dump file would hold for the page. Built
-// with -DVMCOLLECT_FUZZ=ON (clang). A page that decodes must re-encode and
-// decode back to itself.
+// Fuzz target: the codecs' decompress side (compress/codec.h), moved here
+// from tests/compress. The first byte picks the codec (and a page size), the
+// rest is what a dump file would hold for the page. A page that decodes must
+// re-encode and decode back to itself.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "compress/codec.h"
+#include "tests/fuzz/fuzz_support.h"
 
 using vmc::compress::CodecKind;
 

@@ -1,0 +1,38 @@
+#!/bin/sh
+# Collect script for the capture-kernel benchmark (bench/capture-run.sh passes
+# it to tests/vm/make-dump.sh --collect-script). Runs in the capture kernel
+# (busybox sh, crashkernel=256M) with OUT=/out and VMCORE=/proc/vmcore: the
+# point is what a real kdump does, so vmcollect reads /proc/vmcore itself and
+# writes to disk, once per configuration, and reports its own peak RSS
+# (--message-level 23: common + errors + progress + report). makedumpfile
+# runs with the same flags when the image has it (--extra-bin).
+# Results: $OUT/<name>.{log,rc,seconds} and the dumps $OUT/vmcore-<name>.
+
+run() { # run NAME CMD...
+  name=$1
+  shift
+  echo "+ $*"
+  sync
+  echo 3 >/proc/sys/vm/drop_caches 2>/dev/null
+  t0=$(cut -d' ' -f1 /proc/uptime)
+  "$@" >"$OUT/$name.log" 2>&1
+  rc=$?
+  t1=$(cut -d' ' -f1 /proc/uptime)
+  echo "$rc" >"$OUT/$name.rc"
+  echo "$t0 $t1" | awk '{printf "%.2f\n", $2 - $1}' >"$OUT/$name.seconds"
+  echo "  exit $rc after $(cat "$OUT/$name.seconds") s"
+  grep -E "Peak RSS|Write bytes" "$OUT/$name.log"
+  tail -n 2 "$OUT/$name.log"
+}
+
+echo "nproc: $(nproc)"
+grep -E "MemTotal|MemFree|MemAvailable" /proc/meminfo
+for flags in "-l -d 31" "-c -d 31" "-z -d 31"; do
+  tag=$(echo "$flags" | tr -d ' -')
+  run "vmcollect-$tag" vmcollect $flags --message-level 23 "$VMCORE" "$OUT/vmcore-vmcollect-$tag"
+done
+if command -v makedumpfile >/dev/null 2>&1; then
+  run makedumpfile-ld31 makedumpfile -l -d 31 --message-level 23 "$VMCORE" "$OUT/vmcore-makedumpfile-ld31"
+fi
+ls -l "$OUT"
+exit 0

@@ -2,6 +2,7 @@
 // until the same synthetic machine goes through both programs.
 #include "tests/dmesg/dmesg_test_support.h"
 
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -61,6 +62,25 @@ DumpBuilder make_machine(const PrintkPlacement& placement) {
   return b;
 }
 
+DumpBuilder machine_with(const LocklessRingBuilder& ring) {
+  DumpBuilder b = make_machine();
+  ring.write(b, PrintkPlacement{});
+  return b;
+}
+
+DumpBuilder machine_with(const StructuredLogBuilder& log) {
+  DumpBuilder b = make_machine();
+  log.write(b, PrintkPlacement{});
+  return b;
+}
+
+DumpBuilder machine_with(const LegacyLogBuilder& log, bool with_logged_chars) {
+  DumpBuilder b = make_machine();
+  b.set_vmcoreinfo("OSRELEASE=2.6.32-test\nPAGESIZE=4096\n");
+  log.write(b, PrintkPlacement{}, with_logged_chars);
+  return b;
+}
+
 Result<DmesgResult> extract(const DumpBuilder& builder, const std::set<uint64_t>& bad,
                             const PrintkPlacement& placement) {
   BuilderMemory memory(builder);
@@ -108,6 +128,26 @@ std::optional<ReferenceRun> run_vmcore_dmesg(const DumpBuilder& builder) {
   auto run = run_vmcore_dmesg_file(path);
   std::remove(path);
   return run;
+}
+
+void expect_matches_reference(const DumpBuilder& b, const std::string& ours) {
+  auto ref = run_vmcore_dmesg(b);
+  if (!ref) return;
+  EXPECT_EQ(ref->exit_code, 0) << ref->err;
+  EXPECT_EQ(ref->out, ours);
+}
+
+std::string joined(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& w : v) s += w + "\n";
+  return s;
+}
+
+bool any_warning_has(const DmesgResult& r, const std::string& needle) {
+  for (const auto& w : r.warnings) {
+    if (w.find(needle) != std::string::npos) return true;
+  }
+  return false;
 }
 
 }  // namespace vmc::testing

@@ -9,6 +9,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "formats/physical_memory.h"
 #include "tests/builder/dump_builder.h"
@@ -49,6 +50,13 @@ class DirectMapSpace final : public KernelAddressSpace {
 // vmcore-dmesg can translate the same addresses through PT_LOAD p_vaddr.
 DumpBuilder make_machine(const PrintkPlacement& placement = {});
 
+// make_machine() holding one log at the default placement. The legacy
+// buffer's machine reports a 2.6.32 OSRELEASE; with_logged_chars: whether
+// its VMCOREINFO exports logged_chars.
+DumpBuilder machine_with(const LocklessRingBuilder& ring);
+DumpBuilder machine_with(const StructuredLogBuilder& log);
+DumpBuilder machine_with(const LegacyLogBuilder& log, bool with_logged_chars = true);
+
 // extract_dmesg() on the builder's memory; pfns in `bad` fail to read.
 Result<DmesgResult> extract(const DumpBuilder& builder, const std::set<uint64_t>& bad = {},
                             const PrintkPlacement& placement = {});
@@ -62,6 +70,16 @@ struct ReferenceRun {
 // core; nullopt when the binary is not installed.
 std::optional<ReferenceRun> run_vmcore_dmesg(const DumpBuilder& builder);
 std::optional<ReferenceRun> run_vmcore_dmesg_file(const std::string& path);
+
+// When vmcore-dmesg is installed, it must exit 0 and print exactly `ours`
+// for the builder's ELF core.
+void expect_matches_reference(const DumpBuilder& b, const std::string& ours);
+
+// One warning a line, for failure messages.
+std::string joined(const std::vector<std::string>& v);
+
+// Whether some warning contains `needle`.
+bool any_warning_has(const DmesgResult& r, const std::string& needle);
 
 // Bytes as a std::string, for building expected text with embedded NULs.
 inline std::string bytes(std::initializer_list<int> values) {

@@ -7,20 +7,6 @@
 namespace vmc::testing {
 namespace {
 
-DumpBuilder machine_with(const LegacyLogBuilder& log, bool with_logged_chars = true) {
-  DumpBuilder b = make_machine();
-  b.set_vmcoreinfo("OSRELEASE=2.6.32-test\nPAGESIZE=4096\n");
-  log.write(b, PrintkPlacement{}, with_logged_chars);
-  return b;
-}
-
-void expect_matches_reference(const DumpBuilder& b, const std::string& ours) {
-  auto ref = run_vmcore_dmesg(b);
-  if (!ref) return;
-  EXPECT_EQ(ref->exit_code, 0) << ref->err;
-  EXPECT_EQ(ref->out, ours);
-}
-
 TEST(LegacyLog, UnwrappedBufferIsPrintedRaw) {
   LegacyLogBuilder log(64);
   log.append(std::string("<6>hello\x01\xff\n<4>second line\n"));

@@ -13,33 +13,6 @@ namespace {
 
 using Ring = LocklessRingBuilder;
 
-std::string joined(const std::vector<std::string>& v) {
-  std::string s;
-  for (const auto& w : v) s += w + "\n";
-  return s;
-}
-
-bool any_warning_has(const DmesgResult& r, const std::string& needle) {
-  for (const auto& w : r.warnings) {
-    if (w.find(needle) != std::string::npos) return true;
-  }
-  return false;
-}
-
-DumpBuilder machine_with(const Ring& ring) {
-  DumpBuilder b = make_machine();
-  ring.write(b, PrintkPlacement{});
-  return b;
-}
-
-// When vmcore-dmesg is installed, it must print exactly what we print.
-void expect_matches_reference(const DumpBuilder& b, const std::string& ours) {
-  auto ref = run_vmcore_dmesg(b);
-  if (!ref) return;
-  EXPECT_EQ(ref->exit_code, 0) << ref->err;
-  EXPECT_EQ(ref->out, ours);
-}
-
 TEST(LocklessRing, PrintsRecordsAsVmcoreDmesg) {
   Ring ring(5, 12);
   ring.add(PrintkRecord(1'500'000, "first line").with_caller(5));

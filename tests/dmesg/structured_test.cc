@@ -13,32 +13,6 @@ namespace {
 
 using Log = StructuredLogBuilder;
 
-std::string joined(const std::vector<std::string>& v) {
-  std::string s;
-  for (const auto& w : v) s += w + "\n";
-  return s;
-}
-
-bool any_warning_has(const DmesgResult& r, const std::string& needle) {
-  for (const auto& w : r.warnings) {
-    if (w.find(needle) != std::string::npos) return true;
-  }
-  return false;
-}
-
-DumpBuilder machine_with(const Log& log) {
-  DumpBuilder b = make_machine();
-  log.write(b, PrintkPlacement{});
-  return b;
-}
-
-void expect_matches_reference(const DumpBuilder& b, const std::string& ours) {
-  auto ref = run_vmcore_dmesg(b);
-  if (!ref) return;
-  EXPECT_EQ(ref->exit_code, 0) << ref->err;
-  EXPECT_EQ(ref->out, ours);
-}
-
 void add_sample(Log& log) {
   log.add(PrintkRecord(0, "Linux version 5.4.0").with_caller(0x80000000));
   log.add(PrintkRecord(1'234'567'891, "tab\there\nnl\rcr\vvt\fff esc\x1b del\x7f hi\x80\xff")

@@ -4,15 +4,7 @@
 // bytes reach the decoder without depending on page tables.
 #include "tests/fuzz/fuzz_support.h"
 #include "vmcoreinfo/printk_legacy.h"
-#include "vmcoreinfo/vmcoreinfo.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  auto memory = vmc::fuzz::decode_image({data, size});
-  if (!memory) return 0;
-  auto info = vmc::VmcoreInfo::parse(memory->metadata().vmcoreinfo);
-  if (!info.ok()) return 0;
-  auto kernel = vmc::fuzz::direct_map_space(*memory);
-  auto log = vmc::dmesg::read_legacy_log(*kernel, *info);
-  if (log.ok()) (void)log->text.size();
-  return 0;
+  return vmc::fuzz::fuzz_log_decoder({data, size}, vmc::dmesg::read_legacy_log);
 }

@@ -178,6 +178,17 @@ std::unique_ptr<KernelAddressSpace> direct_map_space(PhysicalMemory& memory) {
   return std::make_unique<DirectMap>(memory, offset);
 }
 
+int fuzz_log_decoder(std::span<const uint8_t> data, LogDecoder decode) {
+  auto memory = decode_image(data);
+  if (!memory) return 0;
+  auto info = VmcoreInfo::parse(memory->metadata().vmcoreinfo);
+  if (!info.ok()) return 0;
+  auto kernel = direct_map_space(*memory);
+  auto log = decode(*kernel, *info);
+  if (log.ok()) (void)log->text.size();
+  return 0;
+}
+
 void exercise_memory(PhysicalMemory& memory, uint64_t max_pages) {
   const uint32_t page = memory.page_size();
   if (page == 0 || page > (1u << 20)) return;

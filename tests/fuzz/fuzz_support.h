@@ -21,6 +21,7 @@
 #include "formats/io.h"
 #include "formats/physical_memory.h"
 #include "vmcoreinfo/address_space.h"
+#include "vmcoreinfo/dmesg.h"
 
 namespace vmc::fuzz {
 
@@ -45,6 +46,13 @@ std::unique_ptr<PhysicalMemory> decode_image(std::span<const uint8_t> data);
 // Kernel virtual = physical + the direct-map offset of the first segment that
 // has a virtual address (the printk decoders do not need page tables).
 std::unique_ptr<KernelAddressSpace> direct_map_space(PhysicalMemory& memory);
+
+// The printk targets' whole body: decode the image (nothing to do without a
+// header), parse its VMCOREINFO (nothing to do if it does not parse) and run
+// one log decoder on it through direct_map_space(). Returns 0, as
+// LLVMFuzzerTestOneInput must.
+using LogDecoder = Result<DmesgResult> (*)(const KernelAddressSpace& kernel, const VmcoreInfo& info);
+int fuzz_log_decoder(std::span<const uint8_t> data, LogDecoder decode);
 
 // Reads what a dump reader offers, as the engine would: up to max_pages
 // available pages (in runs and one by one) and some read_physical() calls.

@@ -154,15 +154,7 @@ class LevelsVm : public ::testing::Test {
     char tmpl[] = "/var/tmp/vmc-levels-XXXXXX";
     ASSERT_NE(::mkdtemp(tmpl), nullptr);
     tmp_ = tmpl;
-    auto m = open_dump(vmcore_);
-    ASSERT_TRUE(m.ok()) << m.error().describe();
-    memory_ = std::move(*m);
-    auto info = VmcoreInfo::parse(memory_->metadata().vmcoreinfo);
-    ASSERT_TRUE(info.ok()) << info.error().describe();
-    info_ = std::move(*info);
-    auto counters = read_dead_kernel_counters(dir_);
-    ASSERT_TRUE(counters) << "no pre-panic counters in " << dir_;
-    counters_ = *counters;
+    ASSERT_NO_FATAL_FAILURE(open_dead_kernel_dump(dir_, memory_, info_, counters_));
     for (const auto& r : memory_->ram()) ram_pages_ += r.count();
   }
   void TearDown() override {

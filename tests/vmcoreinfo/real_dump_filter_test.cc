@@ -35,15 +35,7 @@ class RealDumpFilter : public ::testing::Test {
     const char* dir = std::getenv("VMCOLLECT_REAL_DUMP_DIR");
     if (dir == nullptr) GTEST_SKIP() << "VMCOLLECT_REAL_DUMP_DIR not set";
     dir_ = dir;
-    auto m = open_dump(dir_ + "/vmcore");
-    ASSERT_TRUE(m.ok()) << m.error().describe();
-    memory_ = std::move(*m);
-    auto info = VmcoreInfo::parse(memory_->metadata().vmcoreinfo);
-    ASSERT_TRUE(info.ok()) << info.error().describe();
-    info_ = std::move(*info);
-    auto counters = read_dead_kernel_counters(dir_);
-    ASSERT_TRUE(counters) << "no pre-panic/{vmstat,meminfo,zoneinfo} in " << dir_;
-    counters_ = *counters;
+    ASSERT_NO_FATAL_FAILURE(open_dead_kernel_dump(dir_, memory_, info_, counters_));
   }
 
   FilterRun run(int level, std::vector<std::string>* warnings = nullptr) {

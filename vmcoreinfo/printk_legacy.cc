@@ -27,33 +27,46 @@ Result<LegacySnapshot> read_legacy(const KernelAddressSpace& kernel, const Vmcor
     return Error(ErrorKind::kBadInput,
                  "log_buf_len " + std::to_string(static_cast<int32_t>(*len)) + " is not a size");
   }
-  auto image = read_image(kernel, *buf, *len, "log_buf");
-  if (!image.ok()) return std::move(image).error();
+  if (auto s = check_region_size(kernel, *buf, *len, "log_buf"); !s.ok()) return std::move(s).error();
   LegacySnapshot log;
-  log.log_end = static_cast<uint32_t>(*end);
-  log.buf = std::move(image).value();
+  const uint32_t log_end = static_cast<uint32_t>(*end);  // the low 32 bits, as vmcore-dmesg reads it
+  uint64_t logged = std::min<uint64_t>(log_end, *len);
+  if (logged > kMaxLegacyLogBytes) {
+    log.warnings.push_back("log_buf_len " + std::to_string(*len) + " holds " + std::to_string(logged) +
+                           " logged bytes: only the newest " + std::to_string(kMaxLegacyLogBytes) +
+                           " are read");
+    logged = kMaxLegacyLogBytes;
+  }
+  // The oldest character still held, then the text up to the ring's end and
+  // the rest from its start.
+  const uint64_t start = (log_end - logged) % *len;
+  const uint64_t first = std::min(logged, *len - start);
+  for (auto [offset, size] : {std::pair{start, first}, std::pair{uint64_t{0}, logged - first}}) {
+    if (size == 0) continue;
+    auto image = read_image(kernel, *buf + offset, size, "log_buf");
+    if (!image.ok()) return std::move(image).error();
+    log.pieces.push_back(std::move(image).value());
+  }
   return log;
 }
 
 DmesgResult decode_legacy(const LegacySnapshot& log) {
   DmesgResult out;
-  const uint64_t size = log.buf.size();
-  if (size == 0) return out;
-  const uint64_t logged = std::min<uint64_t>(log.log_end, size);
-  const uint64_t start = (log.log_end - logged) % size;  // the oldest character still held
-  out.text.reserve(logged);
+  out.warnings = log.warnings;
   uint64_t skipped = 0;
-  for (uint64_t i = 0; i < logged; ++i) {
-    uint64_t off = (start + i) % size;
-    if (!log.buf.readable(off, 1)) {
-      ++skipped;
-      continue;
+  for (const MemoryImage& piece : log.pieces) {
+    uint64_t off = 0;
+    for (auto [hole_begin, hole_end] : piece.holes()) {
+      auto text = piece.span(off, hole_begin - off);
+      out.text.append(reinterpret_cast<const char*>(text.data()), text.size());
+      skipped += hole_end - hole_begin;
+      off = hole_end;
     }
-    out.text.push_back(static_cast<char>(log.buf.span(off, 1)[0]));
+    auto text = piece.span(off, piece.size() - off);
+    out.text.append(reinterpret_cast<const char*>(text.data()), text.size());
   }
   if (skipped != 0) {
-    out.warnings.push_back(std::to_string(skipped) + " bytes of log_buf at " + hex(log.buf.vaddr()) +
-                           " are not in the dump; left out");
+    out.warnings.push_back(std::to_string(skipped) + " bytes of log_buf are not in the dump; left out");
   }
   return out;
 }

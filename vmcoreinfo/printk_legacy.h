@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "formats/error.h"
 #include "vmcoreinfo/address_space.h"
@@ -15,10 +16,18 @@
 
 namespace vmc::dmesg {
 
+// The text still held, oldest first: at most two pieces of the ring (the
+// part before its end, then the part from its start). Only what was logged
+// is read, so a small log in a huge buffer costs its own size.
 struct LegacySnapshot {
-  uint32_t log_end = 0;  // the low 32 bits, as vmcore-dmesg reads it
-  MemoryImage buf;       // log_buf_len bytes at *log_buf
+  std::vector<MemoryImage> pieces;
+  std::vector<std::string> warnings;
 };
+
+// More than any legacy kernel was booted with (CONFIG_LOG_BUF_SHIFT is at
+// most 21, log_buf_len= rarely above 16 MiB); a corrupt log_buf_len up to the
+// dump's size would otherwise cost gigabytes of reads. The newest bytes are kept.
+inline constexpr uint64_t kMaxLegacyLogBytes = uint64_t{64} << 20;
 
 Result<LegacySnapshot> read_legacy(const KernelAddressSpace& kernel, const VmcoreInfo& info);
 DmesgResult decode_legacy(const LegacySnapshot& log);

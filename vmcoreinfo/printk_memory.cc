@@ -45,8 +45,8 @@ uint64_t ram_bytes(const PhysicalMemory& memory) {
 
 }  // namespace
 
-Result<MemoryImage> read_image(const KernelAddressSpace& kernel, uint64_t vaddr, uint64_t size,
-                               const std::string& what) {
+Status check_region_size(const KernelAddressSpace& kernel, uint64_t vaddr, uint64_t size,
+                         const std::string& what) {
   if (size > UINT64_MAX - vaddr) {
     return Error(ErrorKind::kBadInput, what + " at " + hex(vaddr) + " of " + std::to_string(size) +
                                            " bytes wraps the address space");
@@ -59,6 +59,12 @@ Result<MemoryImage> read_image(const KernelAddressSpace& kernel, uint64_t vaddr,
                                            " bytes is larger than the dump's memory (" + std::to_string(ram) +
                                            " bytes): its length is corrupt");
   }
+  return {};
+}
+
+Result<MemoryImage> read_image(const KernelAddressSpace& kernel, uint64_t vaddr, uint64_t size,
+                               const std::string& what) {
+  if (auto s = check_region_size(kernel, vaddr, size, what); !s.ok()) return std::move(s).error();
   std::vector<std::byte> buffer;
   try {
     buffer.resize(size);

@@ -47,6 +47,11 @@ class MemoryImage {
   std::vector<std::pair<uint64_t, uint64_t>> holes_;  // [begin, end) offsets, sorted
 };
 
+// Fails when [vaddr, vaddr + size) wraps, or is larger than the dump's whole
+// memory (a corrupt length).
+Status check_region_size(const KernelAddressSpace& kernel, uint64_t vaddr, uint64_t size,
+                         const std::string& what);
+
 // Reads [vaddr, vaddr + size). Unreadable pages become holes (zero-filled);
 // fails only when no byte at all can be read, or when size is more than the
 // dump's whole memory (a corrupt length). `what` names the region in errors.

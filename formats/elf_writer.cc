@@ -41,7 +41,8 @@ class ElfWriter final : public DumpWriter {
 
   Status write_pages(std::span<const PageRecord> pages) override {
     if (pages.empty()) return {};
-    staging_.clear();
+    pieces_.clear();
+    staged_ = 0;
     uint64_t start = data_cursor_;
     for (const auto& page : pages) {
       if (page.flags != 0) {
@@ -53,16 +54,12 @@ class ElfWriter final : public DumpWriter {
       }
       flush_held_zero_pages(page.pfn);
       extend_runs(page.pfn);
-      if (page.zero && page.data.size() != h_.page_size) {
-        staging_.resize(staging_.size() + h_.page_size);
-      } else {
-        staging_.insert(staging_.end(), page.data.begin(), page.data.end());
-      }
+      stage(page.zero && page.data.size() != h_.page_size ? zero_page() : page.data);
     }
-    if (staging_.empty()) return {};
-    VMC_TRY_CTX(out_.write_at(start, staging_), "writing page data for pfn " + hex(pages.front().pfn));
-    data_cursor_ += staging_.size();
-    data_bytes_ += staging_.size();
+    if (staged_ == 0) return {};
+    VMC_TRY_CTX(out_.write_gather(start, pieces_), "writing page data for pfn " + hex(pages.front().pfn));
+    data_cursor_ += staged_;
+    data_bytes_ += staged_;
     return {};
   }
 
@@ -134,13 +131,23 @@ class ElfWriter final : public DumpWriter {
                       same_segment(held_zero_start_, next_pfn);
     if (short_hole) {
       for (uint64_t k = 0; k < held_zero_count_; ++k) extend_runs(held_zero_start_ + k);
-      staging_.resize(staging_.size() + held_zero_count_ * h_.page_size);
+      for (uint64_t k = 0; k < held_zero_count_; ++k) stage(zero_page());
     }
     held_zero_count_ = 0;
   }
 
+  void stage(std::span<const std::byte> data) {
+    pieces_.push_back(data);
+    staged_ += data.size();
+  }
+
+  std::span<const std::byte> zero_page() {
+    if (zero_page_.size() != h_.page_size) zero_page_.assign(h_.page_size, std::byte{0});
+    return zero_page_;
+  }
+
   void extend_runs(uint64_t pfn) {
-    uint64_t offset = data_cursor_ + staging_.size();
+    uint64_t offset = data_cursor_ + staged_;
     if (!runs_.empty()) {
       Run& last = runs_.back();
       if (last.first_pfn + last.pages == pfn && same_segment(last.first_pfn, pfn)) {
@@ -228,7 +235,9 @@ class ElfWriter final : public DumpWriter {
   DumpHeaderInfo h_;
   uint64_t max_phdrs_, notes_offset_, data_cursor_, data_bytes_ = 0;
   std::vector<Run> runs_;
-  std::vector<std::byte> staging_;
+  std::vector<std::span<const std::byte>> pieces_;  // the data of one write_pages call
+  uint64_t staged_ = 0;                             // their bytes
+  std::vector<std::byte> zero_page_;
   bool drop_zero_pages_ = (h_.dump_level & 1) != 0;
   uint64_t held_zero_start_ = 0, held_zero_count_ = 0;
 };

@@ -29,6 +29,23 @@ class FlattenedOutput final : public io::OutputFile {
     return {};
   }
 
+  Status write_gather(uint64_t offset, std::span<const std::span<const std::byte>> pieces) override {
+    uint64_t size = 0;
+    for (auto piece : pieces) size += piece.size();
+    if (size == 0) return {};
+    VMC_TRY(start());
+    // One record for the whole run, sent as one gathered write.
+    flat::FlatRecordHeader rh{};
+    rh.offset = static_cast<int64_t>(offset);
+    rh.buf_size = static_cast<int64_t>(size);
+    record_.assign(1, std::as_bytes(std::span(&rh, 1)));
+    record_.insert(record_.end(), pieces.begin(), pieces.end());
+    VMC_TRY(stream_.write_gather(stream_pos_, record_));
+    stream_pos_ += sizeof rh + size;
+    logical_end_ = std::max(logical_end_, offset + size);
+    return {};
+  }
+
   Status finish() override {
     VMC_TRY(start());
     flat::FlatRecordHeader end{};
@@ -61,6 +78,7 @@ class FlattenedOutput final : public io::OutputFile {
   io::OutputFile& stream_;
   bool started_ = false;
   uint64_t stream_pos_ = 0, logical_end_ = 0;
+  std::vector<std::span<const std::byte>> record_;
 };
 
 }  // namespace

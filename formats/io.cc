@@ -6,9 +6,11 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <climits>
 #include <charconv>
 #include <cstring>
 
@@ -148,6 +150,42 @@ class PosixOutput final : public OutputFile {
     return {};
   }
 
+  Status write_gather(uint64_t offset, std::span<const std::span<const std::byte>> pieces) override {
+    if (!seekable_ && offset != end_) {
+      return Error(ErrorKind::kInvalidArgument,
+                   "cannot seek in " + name_ + " (a pipe) to offset " + hex(offset));
+    }
+    iovecs_.clear();
+    uint64_t total = 0;
+    for (auto piece : pieces) {
+      if (piece.empty()) continue;
+      iovecs_.push_back({const_cast<std::byte*>(piece.data()), piece.size()});
+      total += piece.size();
+    }
+    // A short write leaves [first, iovecs_.end()) to go, the first one maybe partly.
+    uint64_t done = 0;
+    for (size_t first = 0; first < iovecs_.size();) {
+      int count = static_cast<int>(std::min<size_t>(iovecs_.size() - first, IOV_MAX));
+      ssize_t n = seekable_ ? ::pwritev(raw_fd_, &iovecs_[first], count, static_cast<off_t>(offset + done))
+                            : ::writev(raw_fd_, &iovecs_[first], count);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return errno_error("cannot write " + std::to_string(total - done) + " bytes to " +
+                           at(name_, offset + done));
+      }
+      done += static_cast<uint64_t>(n);
+      for (auto left = static_cast<size_t>(n); left != 0;) {
+        size_t take = std::min(left, iovecs_[first].iov_len);
+        iovecs_[first].iov_base = static_cast<std::byte*>(iovecs_[first].iov_base) + take;
+        iovecs_[first].iov_len -= take;
+        left -= take;
+        if (iovecs_[first].iov_len == 0) ++first;
+      }
+    }
+    end_ = std::max(end_, offset + total);
+    return {};
+  }
+
   Status reserve(uint64_t offset, uint64_t length) override {
     if (!seekable_ || length == 0) return {};
     int rc = ::posix_fallocate(raw_fd_, static_cast<off_t>(offset), static_cast<off_t>(length));
@@ -172,6 +210,7 @@ class PosixOutput final : public OutputFile {
   int raw_fd_;
   bool seekable_;
   uint64_t end_ = 0;
+  std::vector<iovec> iovecs_;
 };
 
 bool overlaps(const FaultPlan::ByteRange& r, uint64_t offset, uint64_t length) {
@@ -257,6 +296,14 @@ ByteView ByteView::copy_of(std::vector<std::byte> bytes) {
   auto owner = std::make_shared<std::vector<std::byte>>(std::move(bytes));
   std::span<const std::byte> span(owner->data(), owner->size());
   return ByteView(std::move(owner), span);
+}
+
+Status OutputFile::write_gather(uint64_t offset, std::span<const std::span<const std::byte>> pieces) {
+  for (auto piece : pieces) {
+    VMC_TRY(write_at(offset, piece));
+    offset += piece.size();
+  }
+  return {};
 }
 
 Result<ByteView> InputFile::view(uint64_t offset, uint64_t length) {

@@ -69,6 +69,10 @@ class OutputFile {
   // Writes all of data at offset. A non-seekable output accepts only
   // offset == bytes_written().
   virtual Status write_at(uint64_t offset, std::span<const std::byte> data) = 0;
+  // Writes the pieces back to back from offset, as write_at of their
+  // concatenation would. Files take a chunk of pages in one system call this
+  // way, without first copying them into one buffer.
+  virtual Status write_gather(uint64_t offset, std::span<const std::span<const std::byte>> pieces);
   virtual uint64_t bytes_written() const = 0;
   // Allocates [offset, offset + length) ahead of time where the file system
   // can (fallocate), so that later in-place updates of headers and bitmaps

@@ -81,7 +81,7 @@ class KdumpWriter final : public DumpWriter {
                                              std::to_string(h_.max_dumped_pages) + ")");
     }
     descs_.clear();
-    staging_.clear();
+    pieces_.clear();
     uint64_t data_start = data_cursor_;
     for (const auto& page : pages) {
       PageDescriptor d{};
@@ -92,19 +92,19 @@ class KdumpWriter final : public DumpWriter {
         d.offset = static_cast<int64_t>(data_cursor_);
         d.size = static_cast<uint32_t>(page.data.size());
         d.flags = page.flags;
-        staging_.insert(staging_.end(), page.data.begin(), page.data.end());
+        pieces_.push_back(page.data);
         data_cursor_ += page.data.size();
       }
       descs_.push_back(d);
     }
     // Data before descriptors: a descriptor never points at bytes not yet written.
-    VMC_TRY_CTX(out_.write_at(data_start, staging_),
+    VMC_TRY_CTX(out_.write_gather(data_start, pieces_),
                 "writing page data for pfn " + hex(pages.front().pfn) + "-" + hex(pages.back().pfn));
     VMC_TRY_CTX(out_.write_at(desc_offset_ + desc_index_ * sizeof(PageDescriptor),
                               std::as_bytes(std::span(descs_))),
                 "writing page descriptors for pfn " + hex(pages.front().pfn));
     desc_index_ += pages.size();
-    data_bytes_ += staging_.size();
+    data_bytes_ += data_cursor_ - data_start;
     return {};
   }
 
@@ -197,7 +197,8 @@ class KdumpWriter final : public DumpWriter {
   uint64_t zero_page_offset_, data_cursor_;
   uint64_t desc_index_ = 0, data_bytes_ = 0, eraseinfo_offset_ = 0;
   std::vector<PageDescriptor> descs_;
-  std::vector<std::byte> staging_, bytes_;
+  std::vector<std::span<const std::byte>> pieces_;
+  std::vector<std::byte> bytes_;
 };
 
 }  // namespace

@@ -3,6 +3,7 @@
 // loop, read outside log_buf or exit.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <random>
 
@@ -140,6 +141,15 @@ struct Unwrapped {
   }
 };
 
+// A damaged log is still read: the walk succeeds, prints `text` (what it
+// could trust) and names the damage in a warning containing `warning`.
+void expect_damaged_log_prints(const Log& log, const std::string& text, const std::string& warning) {
+  auto r = extract(machine_with(log));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->text, text);
+  EXPECT_TRUE(any_warning_has(*r, warning)) << joined(r->warnings);
+}
+
 TEST(StructuredLogDamage, LenPointingOutsideLogBufStops) {
   Unwrapped u;
   u.log.set_len(u.idx[2], 4000);
@@ -154,50 +164,52 @@ TEST(StructuredLogDamage, LenPointingOutsideLogBufStops) {
 TEST(StructuredLogDamage, LenSteppingOverNextIdxStops) {
   Unwrapped u;
   u.log.set_len(u.idx[1], 200);  // past log_next_idx (5 records of 24 bytes)
-  auto r = extract(machine_with(u.log));
-  ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r->text, Unwrapped::lines(0, 2));
-  EXPECT_TRUE(any_warning_has(*r, "steps over log_next_idx")) << joined(r->warnings);
+  expect_damaged_log_prints(u.log, Unwrapped::lines(0, 2), "steps over log_next_idx");
 }
 
 TEST(StructuredLogDamage, SecondWrapMarkerIsACycle) {
   Log log = wrapped_log();
   // Turn the first record after the wrap into another wrap marker.
   log.set_len(0, 0);
-  auto r = extract(machine_with(log));
-  ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r->text,
-            "[   11.000000] message 10 ----------\n"
-            "[   12.000000] message 11 -----------\n"
-            "[   13.000000] message 12 ------------\n"
-            "[   14.000000] message 13 -------------\n"
-            "[    0.000000] \n"
-            "[   15.000000] message 14 --------------\n");
-  EXPECT_TRUE(any_warning_has(*r, "second wrap marker")) << joined(r->warnings);
+  expect_damaged_log_prints(log,
+                            "[   11.000000] message 10 ----------\n"
+                            "[   12.000000] message 11 -----------\n"
+                            "[   13.000000] message 12 ------------\n"
+                            "[   14.000000] message 13 -------------\n"
+                            "[    0.000000] \n"
+                            "[   15.000000] message 14 --------------\n",
+                            "second wrap marker");
 }
 
 TEST(StructuredLogDamage, WrapMarkerInAnUnwrappedLogStops) {
   Unwrapped u;
   u.log.set_len(u.idx[3], 0);
-  auto r = extract(machine_with(u.log));
-  ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r->text, Unwrapped::lines(0, 4));
-  EXPECT_TRUE(any_warning_has(*r, "wrap marker before log_next_idx")) << joined(r->warnings);
+  expect_damaged_log_prints(u.log, Unwrapped::lines(0, 4), "wrap marker before log_next_idx");
+}
+
+// The chain of records from log_first_idx, as (index, len) pairs, read from
+// the builder's buffer (len is the u16 after the 8-byte ts_nsec).
+std::vector<std::pair<uint32_t, uint16_t>> chain(Log& log) {
+  std::vector<std::pair<uint32_t, uint16_t>> out;
+  uint32_t idx = log.first_idx();
+  for (int guard = 0; guard < 10000 && idx != log.next_idx(); ++guard) {
+    uint16_t len = 0;
+    std::memcpy(&len, log.buffer().data() + idx + 8, 2);
+    out.emplace_back(idx, len);
+    idx = len == 0 ? 0 : idx + len;
+  }
+  return out;
 }
 
 TEST(StructuredLogDamage, TextLenPastTheBufferIsTruncated) {
   Log log(256);
   for (int i = 0; i < 9; ++i) log.add(PrintkRecord(0, "abcdefghijklmnop"));
   // The last record before the marker: make its text run off the end.
-  uint32_t idx = 0;
-  for (uint32_t i = log.first_idx(); i < 256 - 16;) {
-    uint16_t len = 0;
-    std::memcpy(&len, log.buffer().data() + i + 8, 2);
-    if (len == 0) break;
-    idx = i;
-    i += len;
-  }
-  log.set_text_len(idx, 1000);
+  auto records = chain(log);
+  auto marker = std::find_if(records.begin(), records.end(), [](const auto& record) { return record.second == 0; });
+  ASSERT_NE(marker, records.begin());
+  ASSERT_NE(marker, records.end());
+  log.set_text_len(std::prev(marker)->first, 1000);
   auto r = extract(machine_with(log));
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(any_warning_has(*r, "runs past the end of log_buf; truncated")) << joined(r->warnings);
@@ -206,10 +218,7 @@ TEST(StructuredLogDamage, TextLenPastTheBufferIsTruncated) {
 TEST(StructuredLogDamage, FirstIdxOutsideTheBuffer) {
   Unwrapped u;
   u.log.set_first_idx(5000);
-  auto r = extract(machine_with(u.log));
-  ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r->text, "");
-  EXPECT_TRUE(any_warning_has(*r, "log_first_idx 0x1388 lies outside")) << joined(r->warnings);
+  expect_damaged_log_prints(u.log, "", "log_first_idx 0x1388 lies outside");
 }
 
 TEST(StructuredLogDamage, ShortLenIsReportedAndFollowedLikeVmcoreDmesg) {
@@ -246,20 +255,6 @@ TEST(StructuredLogDamage, MissingOffsetIsNamed) {
   auto r = extract(b);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message().find("OFFSET(printk_log.text_len)"), std::string::npos);
-}
-
-// The chain of records from log_first_idx, as (index, len) pairs, read from
-// the builder's buffer (len is the u16 after the 8-byte ts_nsec).
-std::vector<std::pair<uint32_t, uint16_t>> chain(Log& log) {
-  std::vector<std::pair<uint32_t, uint16_t>> out;
-  uint32_t idx = log.first_idx();
-  for (int guard = 0; guard < 10000 && idx != log.next_idx(); ++guard) {
-    uint16_t len = 0;
-    std::memcpy(&len, log.buffer().data() + idx + 8, 2);
-    out.emplace_back(idx, len);
-    idx = len == 0 ? 0 : idx + len;
-  }
-  return out;
 }
 
 // A len broken before the wrap marker of a wrapped log: the records from it
@@ -341,10 +336,7 @@ TEST(StructuredLogDamage, UnreadablePageBeforeTheWrapCostsOnlyItsHalf) {
 TEST(StructuredLogDamage, NextIdxOutsideTheBufferStops) {
   Unwrapped u;
   u.log.set_next_idx(5000);
-  auto r = extract(machine_with(u.log));
-  ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r->text, Unwrapped::lines(0, 5) + "[    0.000000] \n");
-  EXPECT_TRUE(any_warning_has(*r, "wrap marker before log_next_idx")) << joined(r->warnings);
+  expect_damaged_log_prints(u.log, Unwrapped::lines(0, 5) + "[    0.000000] \n", "wrap marker before log_next_idx");
 }
 
 // log_buf_len larger than the whole machine: an error, not an allocation.

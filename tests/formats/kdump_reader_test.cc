@@ -34,6 +34,14 @@ Result<std::unique_ptr<PhysicalMemory>> open_bytes(std::vector<std::byte> f) {
   return open_kdump(io::memory_input("test.kdump", std::move(f)));
 }
 
+// The builder's memory as a kdump file compressed with `codec_flag`, all other
+// options left at their defaults, opened.
+Result<std::unique_ptr<PhysicalMemory>> open_with_codec(const DumpBuilder& b, uint32_t codec_flag) {
+  KdumpBuildOptions o;
+  o.codec_flag = codec_flag;
+  return open_bytes(build_kdump(b, o));
+}
+
 std::vector<PfnRange> expected_ram() { return {{1, 0xa0}, {0x100, 0x700}, {0x1000, 0x1200}}; }
 
 struct Variant {
@@ -304,9 +312,7 @@ TEST(KdumpReader, CorruptPageDataNamesPfnAndCodec) {
 
 TEST(KdumpReader, ReadPhysicalCrossesPages) {
   DumpBuilder b = machine();
-  KdumpBuildOptions o;
-  o.codec_flag = kdump::kCompressedLzo;
-  auto m = open_bytes(build_kdump(b, o));
+  auto m = open_with_codec(b, kdump::kCompressedLzo);
   ASSERT_TRUE(m.ok());
   for (uint64_t addr : {uint64_t{0x100ff8}, uint64_t{0x123456}, uint64_t{0x6feff0}}) {
     std::vector<std::byte> out(300);
@@ -319,9 +325,7 @@ TEST(KdumpReader, ReadPhysicalCrossesPages) {
 
 TEST(KdumpReader, ConcurrentReadersSeeTheSamePages) {
   DumpBuilder b = machine();
-  KdumpBuildOptions o;
-  o.codec_flag = kdump::kCompressedZstd;
-  auto m = open_bytes(build_kdump(b, o));
+  auto m = open_with_codec(b, kdump::kCompressedZstd);
   ASSERT_TRUE(m.ok());
   std::atomic<int> bad{0};
   auto worker = [&](int t) {

@@ -123,13 +123,32 @@ std::string describe(const std::vector<std::string>& bad) {
   return s;
 }
 
+// Filters all RAM in slices of `slice` pfns and expects each page's fate at
+// `level` from `want`.
+void expect_filter_matches(const PageFilter& f, OpenedDump& d, const std::map<uint64_t, Kind>& want, int level,
+                           uint64_t slice = 32768) {
+  auto bad = compare(run_filter(f, *d.memory, slice), *d.memory, want, level);
+  EXPECT_TRUE(bad.empty()) << describe(bad);
+}
+
+// One of each kind of page (populate()) in a finished, opened dump, and the
+// kind expected at each pfn. The builder lives as long as the dump read from it.
+struct PopulatedDump {
+  explicit PopulatedDump(const KernelSpec& spec, const MachineSpec& machine = {}) : builder(spec, machine) {
+    want = expected_map(populate(builder));
+    builder.finish();
+    dump = open_built(builder);
+  }
+  KernelLayoutBuilder builder;
+  std::map<uint64_t, Kind> want;
+  OpenedDump dump;
+};
+
 class FilterPerKernel : public ::testing::TestWithParam<KernelSpec> {};
 
 TEST_P(FilterPerKernel, EveryKindOfPageAtEveryLevel) {
-  KernelLayoutBuilder b(GetParam());
-  auto want = expected_map(populate(b));
-  b.finish();
-  auto d = open_built(b);
+  PopulatedDump populated(GetParam());
+  auto& d = populated.dump;
   ASSERT_TRUE(d.memory);
   for (int level : {2, 4, 6, 8, 16, 31, 1}) {
     SCOPED_TRACE("dump level " + std::to_string(level));
@@ -139,23 +158,19 @@ TEST_P(FilterPerKernel, EveryKindOfPageAtEveryLevel) {
     for (const auto& w : warnings) {
       EXPECT_NE(w.find("SECTION_SIZE_BITS"), std::string::npos) << "unexpected warning: " << w;
     }
-    auto r = run_filter(*f, *d.memory);
-    auto bad = compare(r, *d.memory, want, level);
-    EXPECT_TRUE(bad.empty()) << describe(bad);
+    expect_filter_matches(*f, d, populated.want, level);
   }
 }
 
 // The engine cuts the pfn space into ranges filtered in parallel; blocks that
 // begin before a range must still be excluded, each page counted once.
 TEST_P(FilterPerKernel, AnySlicingGivesTheSameAnswer) {
-  KernelLayoutBuilder b(GetParam());
-  auto want = expected_map(populate(b));
-  b.finish();
-  auto d = open_built(b);
+  PopulatedDump populated(GetParam());
+  auto& d = populated.dump;
   auto f = make(d, 31);
   ASSERT_TRUE(f);
   auto whole = run_filter(*f, *d.memory, 0, d.memory->max_pfn(), d.memory->max_pfn());
-  EXPECT_TRUE(compare(whole, *d.memory, want, 31).empty());
+  EXPECT_TRUE(compare(whole, *d.memory, populated.want, 31).empty());
   for (uint64_t slice : {uint64_t{77}, uint64_t{4099}, uint64_t{32768}}) {
     auto r = run_filter(*f, *d.memory, 0, d.memory->max_pfn(), slice);
     EXPECT_EQ(r.keep, whole.keep) << "slice " << slice;
@@ -177,22 +192,16 @@ INSTANTIATE_TEST_SUITE_P(Kernels, FilterPerKernel, ::testing::ValuesIn(all_kerne
 TEST(PageFilter, VmemmapMappedWith4KPages) {
   MachineSpec m;
   m.vmemmap_4k = true;
-  KernelLayoutBuilder b(debian_6_12(), m);
-  auto want = expected_map(populate(b));
-  b.finish();
-  auto d = open_built(b);
-  auto f = make(d, 31);
+  PopulatedDump populated(debian_6_12(), m);
+  auto f = make(populated.dump, 31);
   ASSERT_TRUE(f);
-  auto bad = compare(run_filter(*f, *d.memory), *d.memory, want, 31);
-  EXPECT_TRUE(bad.empty()) << describe(bad);
+  expect_filter_matches(*f, populated.dump, populated.want, 31);
 }
 
 // The engine filters disjoint ranges from several threads at once.
 TEST(PageFilter, ConcurrentRangesGiveTheSameAnswer) {
-  KernelLayoutBuilder b(debian_6_12());
-  auto want = expected_map(populate(b));
-  b.finish();
-  auto d = open_built(b);
+  PopulatedDump populated(debian_6_12());
+  auto& d = populated.dump;
   auto f = make(d, 31);
   ASSERT_TRUE(f);
   auto serial = run_filter(*f, *d.memory, 4096);
@@ -215,7 +224,7 @@ TEST(PageFilter, ConcurrentRangesGiveTheSameAnswer) {
   for (const auto& st : stats) total.merge(st);
   EXPECT_EQ(keep, serial.keep);
   EXPECT_EQ(std::memcmp(&total, &serial.stats, sizeof total), 0);
-  EXPECT_TRUE(compare(serial, *d.memory, want, 31).empty());
+  EXPECT_TRUE(compare(serial, *d.memory, populated.want, 31).empty());
 }
 
 // ---- Damaged struct pages ---------------------------------------------------
@@ -276,8 +285,7 @@ TEST_P(Garbage, ImpossibleBlocksAreNotTrusted) {
   auto d = open_built(b);
   auto f = make(d, 31);
   ASSERT_TRUE(f);
-  auto bad = compare(run_filter(*f, *d.memory, 1000), *d.memory, want, 31);
-  EXPECT_TRUE(bad.empty()) << describe(bad);
+  expect_filter_matches(*f, d, want, 31, 1000);
 }
 
 TEST_P(Garbage, RandomStructPagesNeverCrashAndStayLocal) {
@@ -386,8 +394,7 @@ TEST(PageFilter, MissingEntriesWarnAndKeep) {
     bool named = false;
     for (const auto& w : warnings) named |= w.find(c.warning) != std::string::npos;
     EXPECT_TRUE(named) << "no warning names " << c.warning;
-    auto bad = compare(run_filter(*f, *d.memory), *d.memory, want, 31);
-    EXPECT_TRUE(bad.empty()) << describe(bad);
+    expect_filter_matches(*f, d, want, 31);
   }
 }
 
@@ -408,8 +415,7 @@ TEST(PageFilter, WithoutHeadMaskCompoundPagesGoHeadOnly) {
   ASSERT_TRUE(f);
   ASSERT_FALSE(warnings.empty());
   EXPECT_NE(warnings.back().find("PG_head_mask"), std::string::npos) << warnings.back();
-  auto bad = compare(run_filter(*f, *d.memory), *d.memory, want, 31);
-  EXPECT_TRUE(bad.empty()) << describe(bad);
+  expect_filter_matches(*f, d, want, 31);
 }
 
 // A kernel version with no known rules (none, unparsable, older or newer than

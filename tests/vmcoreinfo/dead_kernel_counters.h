@@ -3,7 +3,8 @@
 // how closely the pages the filter leaves out must agree with them. One place
 // for the bounds and their reasons, used by every test that compares: in the
 // library (real_dump_filter_test.cc) and through the binary at every dump
-// level (levels_vm_test.cc).
+// level (levels_vm_test.cc). Both open their dump and read the counters
+// through the fixture in dead_kernel_dump_test.h.
 //
 // Why the counters can only agree within a tolerance (each band below says
 // which effect it covers):
@@ -30,13 +31,9 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
-#include <memory>
 #include <optional>
 #include <sstream>
 #include <string>
-
-#include "formats/physical_memory.h"
-#include "vmcoreinfo/vmcoreinfo.h"
 
 namespace vmc::testing {
 
@@ -100,22 +97,6 @@ inline std::optional<DeadKernelCounters> read_dead_kernel_counters(const std::st
   c.hugetlb_pages = meminfo["HugePages_Total"] * (meminfo["Hugepagesize"] / 4);
   c.anon_huge_pages = meminfo["AnonHugePages"] / 4;
   return c;
-}
-
-// Opens dump_dir/vmcore, parses its VMCOREINFO and reads the counters
-// beside it, asserting each step: for a fixture's SetUp(), under
-// ASSERT_NO_FATAL_FAILURE.
-inline void open_dead_kernel_dump(const std::string& dump_dir, std::unique_ptr<PhysicalMemory>& memory,
-                                  VmcoreInfo& info, DeadKernelCounters& counters) {
-  auto m = open_dump(dump_dir + "/vmcore");
-  ASSERT_TRUE(m.ok()) << m.error().describe();
-  memory = std::move(*m);
-  auto parsed = VmcoreInfo::parse(memory->metadata().vmcoreinfo);
-  ASSERT_TRUE(parsed.ok()) << parsed.error().describe();
-  info = std::move(*parsed);
-  auto read = read_dead_kernel_counters(dump_dir);
-  ASSERT_TRUE(read) << "no pre-panic/{vmstat,meminfo,zoneinfo} in " << dump_dir;
-  counters = *read;
 }
 
 // ram_pages: the dump's RAM pages (memory tolerances scale with it).

@@ -47,10 +47,8 @@
 #include <vector>
 
 #include "formats/physical_memory.h"
-#include "tests/vmcoreinfo/dead_kernel_counters.h"
+#include "tests/vmcoreinfo/dead_kernel_dump_test.h"
 #include "tests/vmcoreinfo/filter_test_util.h"
-#include "vmcoreinfo/address_space.h"
-#include "vmcoreinfo/kernel_model.h"
 #include "vmcoreinfo/page_decode.h"
 #include "vmcoreinfo/page_filter.h"
 #include "vmcoreinfo/vmcoreinfo.h"
@@ -136,13 +134,12 @@ uint64_t non_zero_excluded(std::map<std::string, uint64_t>& r) {
          r["Hwpoison pages"] + r["Offline pages"];
 }
 
-class LevelsVm : public ::testing::Test {
+class LevelsVm : public DeadKernelDumpTest {
  protected:
-  void SetUp() override {
-    const char* dir = std::getenv("VMCOLLECT_VM_DIR");
-    if (dir == nullptr) GTEST_SKIP() << "VMCOLLECT_VM_DIR not set (a tests/vm dump directory)";
-    dir_ = dir;
-    vmcore_ = dir_ + "/vmcore";
+  LevelsVm() : DeadKernelDumpTest("VMCOLLECT_VM_DIR") {}
+
+  // The judges: without them there is nothing to compare with.
+  void check_prerequisites() override {
     const char* ci = std::getenv("CI");
     bool in_ci = ci != nullptr && std::string(ci) == "true";
     for (const auto& [what, cmd] : {std::pair{"makedumpfile", "makedumpfile -v >/dev/null 2>&1"},
@@ -151,10 +148,15 @@ class LevelsVm : public ::testing::Test {
       if (in_ci) FAIL() << what << " is missing (tests/setup-deps.sh installs it)";
       GTEST_SKIP() << what << " is not installed";
     }
+  }
+
+  void SetUp() override {
+    DeadKernelDumpTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    vmcore_ = dir_ + "/vmcore";
     char tmpl[] = "/var/tmp/vmc-levels-XXXXXX";
     ASSERT_NE(::mkdtemp(tmpl), nullptr);
     tmp_ = tmpl;
-    ASSERT_NO_FATAL_FAILURE(open_dead_kernel_dump(dir_, memory_, info_, counters_));
     for (const auto& r : memory_->ram()) ram_pages_ += r.count();
   }
   void TearDown() override {
@@ -219,20 +221,7 @@ class LevelsVm : public ::testing::Test {
       ASSERT_TRUE(f.ok()) << f.error().describe();
       user_ = std::make_unique<FilterRun>(run_filter(**f, *memory_));
     }
-    auto kernel = make_x86_64_address_space(*memory_, info_);
-    ASSERT_TRUE(kernel.ok());
-    std::vector<std::string> w;
-    auto model = KernelMemoryModel::load(**kernel, info_, w);
-    auto layout = make_page_layout(info_, 31, w);
-    ASSERT_TRUE(model.ok() && layout.ok());
-    for (uint64_t p : d.only_a) {  // we kept it, makedumpfile did not
-      auto at = model->locate(p);
-      ASSERT_TRUE(at) << hex(p);
-      std::vector<std::byte> page(layout->size);
-      ASSERT_TRUE((*kernel)->read_virtual(at->vaddr, page).ok());
-      EXPECT_TRUE(decode(*layout, {page, {}, at->vaddr, p}).slab)
-          << "-d " << level << ": makedumpfile alone leaves out " << hex(p) << ", not a slab page";
-    }
+    ASSERT_NO_FATAL_FAILURE(expect_slab_pages(d.only_a));  // we kept them, makedumpfile did not
     for (uint64_t p : d.only_b) {
       EXPECT_FALSE(user_->kept(p)) << "-d " << level << ": we alone leave out " << hex(p) << ", not user data";
     }
@@ -269,10 +258,7 @@ class LevelsVm : public ::testing::Test {
     }
   }
 
-  std::string dir_, vmcore_, tmp_;
-  std::unique_ptr<PhysicalMemory> memory_;
-  VmcoreInfo info_;
-  DeadKernelCounters counters_;
+  std::string vmcore_, tmp_;
   uint64_t ram_pages_ = 0;
   std::unique_ptr<FilterRun> user_;
 };

@@ -7,7 +7,6 @@
 // The tolerances against the counters, and why, are in dead_kernel_counters.h.
 #include <gtest/gtest.h>
 
-#include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -19,24 +18,17 @@
 #include <unistd.h>
 
 #include "formats/physical_memory.h"
-#include "tests/vmcoreinfo/dead_kernel_counters.h"
+#include "tests/vmcoreinfo/dead_kernel_dump_test.h"
 #include "tests/vmcoreinfo/filter_test_util.h"
-#include "vmcoreinfo/address_space.h"
-#include "vmcoreinfo/kernel_model.h"
 #include "vmcoreinfo/page_classify.h"
 #include "vmcoreinfo/page_decode.h"
 
 namespace vmc::testing {
 namespace {
 
-class RealDumpFilter : public ::testing::Test {
+class RealDumpFilter : public DeadKernelDumpTest {
  protected:
-  void SetUp() override {
-    const char* dir = std::getenv("VMCOLLECT_REAL_DUMP_DIR");
-    if (dir == nullptr) GTEST_SKIP() << "VMCOLLECT_REAL_DUMP_DIR not set";
-    dir_ = dir;
-    ASSERT_NO_FATAL_FAILURE(open_dead_kernel_dump(dir_, memory_, info_, counters_));
-  }
+  RealDumpFilter() : DeadKernelDumpTest("VMCOLLECT_REAL_DUMP_DIR") {}
 
   FilterRun run(int level, std::vector<std::string>* warnings = nullptr) {
     auto f = make_page_filter(*memory_, info_, level);
@@ -45,11 +37,6 @@ class RealDumpFilter : public ::testing::Test {
     if (warnings) *warnings = (*f)->warnings();
     return run_filter(**f, *memory_);
   }
-
-  std::string dir_;
-  std::unique_ptr<PhysicalMemory> memory_;
-  VmcoreInfo info_;
-  DeadKernelCounters counters_;
 };
 
 TEST_F(RealDumpFilter, CountsMatchTheDeadKernelsCounters) {
@@ -147,18 +134,7 @@ TEST_F(RealDumpFilter, ComparedWithMakedumpfile172) {
         << "first: " << hex(only_ours.empty() ? only_mdf.front() : only_ours.front());
     return;
   }
-  // Only slab pages may be dropped by makedumpfile alone.
-  auto kernel = make_x86_64_address_space(*memory_, info_);
-  ASSERT_TRUE(kernel.ok());
-  std::vector<std::string> w;
-  auto model = KernelMemoryModel::load(**kernel, info_, w);
-  auto layout = make_page_layout(info_, 31, w);
-  ASSERT_TRUE(model.ok() && layout.ok());
-  for (uint64_t p : only_mdf) {
-    std::array<std::byte, 64> page{};
-    ASSERT_TRUE((*kernel)->read_virtual(model->locate(p)->vaddr, page).ok());
-    EXPECT_TRUE(decode(*layout, {page, {}, model->locate(p)->vaddr, p}).slab) << hex(p) << " is not a slab page";
-  }
+  ASSERT_NO_FATAL_FAILURE(expect_slab_pages(only_mdf));
   // Only hugetlb and THP pages (user data) may be dropped by us alone.
   int64_t huge = counters_.hugetlb_pages + counters_.anon_huge_pages;
   for (uint64_t p : only_ours) EXPECT_FALSE(user.kept(p)) << hex(p) << " is not user data";

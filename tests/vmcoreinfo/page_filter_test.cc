@@ -4,6 +4,7 @@
 // entries missing.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <thread>
@@ -85,6 +86,11 @@ std::unique_ptr<PageFilter> make(OpenedDump& d, int level, std::vector<std::stri
   }
   if (warnings) *warnings = (*f)->warnings();
   return std::move(*f);
+}
+
+bool any_warning_names(const std::vector<std::string>& warnings, const std::string& needle) {
+  return std::any_of(warnings.begin(), warnings.end(),
+                     [&](const std::string& w) { return w.find(needle) != std::string::npos; });
 }
 
 // Compares a run with the expectation over all RAM; returns mismatches (first few described).
@@ -391,9 +397,7 @@ TEST(PageFilter, MissingEntriesWarnAndKeep) {
     std::vector<std::string> warnings;
     auto f = make(d, 31, &warnings);
     ASSERT_TRUE(f);
-    bool named = false;
-    for (const auto& w : warnings) named |= w.find(c.warning) != std::string::npos;
-    EXPECT_TRUE(named) << "no warning names " << c.warning;
+    EXPECT_TRUE(any_warning_names(warnings, c.warning)) << "no warning names " << c.warning;
     expect_filter_matches(*f, d, want, 31);
   }
 }
@@ -445,9 +449,7 @@ TEST(PageFilter, UnknownKernelVersionWarnsAndNeverDropsMore) {
       std::vector<std::string> warnings;
       auto f = make(d, 31, &warnings);
       ASSERT_TRUE(f);
-      bool named = false;
-      for (const auto& w : warnings) named |= w.find("OSRELEASE") != std::string::npos;
-      EXPECT_TRUE(named) << "no warning names OSRELEASE";
+      EXPECT_TRUE(any_warning_names(warnings, "OSRELEASE")) << "no warning names OSRELEASE";
       auto r = run_filter(*f, *d.memory);
       uint64_t more = 0;
       for (const auto& range : d.memory->ram()) {

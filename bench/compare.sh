@@ -133,6 +133,18 @@ colstat() {
 secs() { awk -v u="$1" 'BEGIN { printf "%.3f", u / 1e6 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+# load_pair A B CONFIG: sets amin amed arss asize acpu (tool A) and the same
+# with b (tool B): wall min and median, median RSS, min size, median CPU.
+load_pair() {
+  local side tool
+  for side in a b; do
+    [[ $side == a ]] && tool=$1 || tool=$2
+    read -r "${side}min" "${side}med" <<<"$(colstat "$tool" "$3" 3)"
+    read -r _ "${side}rss" <<<"$(colstat "$tool" "$3" 4)"
+    read -r "${side}size" _ <<<"$(colstat "$tool" "$3" 5)"
+    read -r _ "${side}cpu" <<<"$(colstat "$tool" "$3" 6)"
+  done
+}
 
 if [[ -z $only || $only == vs ]]; then
   echo
@@ -142,19 +154,11 @@ if [[ -z $only || $only == vs ]]; then
   echo "| config | vmcollect | makedumpfile | ratio min | ratio median | CPU s vmc / mdf (median) | CPU ratio | RSS MiB vmc / mdf | size vmc / mdf (bytes) |"
   echo "|---|---|---|---|---|---|---|---|---|"
   for flags in "${vs_configs[@]}"; do
-    k=$(key "$flags")
-    read -r vmin vmed <<<"$(colstat vmc "$k" 3)"
-    read -r mmin mmed <<<"$(colstat mdf "$k" 3)"
-    read -r _ vrss <<<"$(colstat vmc "$k" 4)"
-    read -r _ mrss <<<"$(colstat mdf "$k" 4)"
-    read -r vsize _ <<<"$(colstat vmc "$k" 5)"
-    read -r msize _ <<<"$(colstat mdf "$k" 5)"
-    read -r _ vcpu <<<"$(colstat vmc "$k" 6)"
-    read -r _ mcpu <<<"$(colstat mdf "$k" 6)"
-    echo "| $flags | $(secs "$vmin") / $(secs "$vmed") | $(secs "$mmin") / $(secs "$mmed") |" \
-      "$(ratio "$mmin" "$vmin") | $(ratio "$mmed" "$vmed") | $(secs "$vcpu") / $(secs "$mcpu") | $(ratio "$mcpu" "$vcpu") |" \
-      "$(mib "$vrss") / $(mib "$mrss") |" \
-      "$vsize / $msize ($(ratio "$vsize" "$msize")x) |"
+    load_pair vmc mdf "$(key "$flags")"
+    echo "| $flags | $(secs "$amin") / $(secs "$amed") | $(secs "$bmin") / $(secs "$bmed") |" \
+      "$(ratio "$bmin" "$amin") | $(ratio "$bmed" "$amed") | $(secs "$acpu") / $(secs "$bcpu") | $(ratio "$bcpu" "$acpu") |" \
+      "$(mib "$arss") / $(mib "$brss") |" \
+      "$asize / $bsize ($(ratio "$asize" "$bsize")x) |"
   done
 fi
 
@@ -165,13 +169,7 @@ if [[ -z $only || $only == threads ]]; then
   echo "| config | 1 thread | 2 threads | speed-up min | speed-up median | RSS MiB 1 / 2 | size 1 / 2 (bytes) |"
   echo "|---|---|---|---|---|---|---|"
   for flags in "${thread_configs[@]}"; do
-    k=$(key "$flags")
-    read -r amin amed <<<"$(colstat vmc1 "$k" 3)"
-    read -r bmin bmed <<<"$(colstat vmc2 "$k" 3)"
-    read -r _ arss <<<"$(colstat vmc1 "$k" 4)"
-    read -r _ brss <<<"$(colstat vmc2 "$k" 4)"
-    read -r asize _ <<<"$(colstat vmc1 "$k" 5)"
-    read -r bsize _ <<<"$(colstat vmc2 "$k" 5)"
+    load_pair vmc1 vmc2 "$(key "$flags")"
     echo "| $flags | $(secs "$amin") / $(secs "$amed") | $(secs "$bmin") / $(secs "$bmed") |" \
       "$(ratio "$amin" "$bmin") | $(ratio "$amed" "$bmed") | $(mib "$arss") / $(mib "$brss") | $asize / $bsize |"
   done

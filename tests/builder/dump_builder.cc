@@ -347,8 +347,75 @@ Status DumpBuilder::write_elf(const std::string& path) const {
   return {};
 }
 
+namespace {
+
+// The file build_elf() makes, assembled on each read: headers and notes from a
+// copy, page data from a snapshot of the stored pages, zeros elsewhere. The
+// machines described are GiBs of RAM with a few MiB stored; building the
+// whole file cost seconds per dump (tens under ASan), reads cost what they read.
+class BuiltElfInput final : public io::InputFile {
+ public:
+  struct Load {
+    uint64_t offset, first_pfn, end_pfn;
+  };
+  BuiltElfInput(std::string name, uint64_t size, uint32_t page_size, std::vector<std::byte> head,
+                std::vector<Load> loads, std::map<uint64_t, std::vector<std::byte>> pages)
+      : name_(std::move(name)),
+        size_(size),
+        page_size_(page_size),
+        head_(std::move(head)),
+        loads_(std::move(loads)),
+        pages_(std::move(pages)) {}
+  const std::string& name() const override { return name_; }
+  uint64_t size() const override { return size_; }
+  Status read_at(uint64_t offset, std::span<std::byte> out) override {
+    if (out.empty()) return {};
+    if (offset > size_ || out.size() > size_ - offset) {
+      return Error(ErrorKind::kBadInput, "unexpected end of file reading " + std::to_string(out.size()) +
+                                             " bytes at offset " + std::to_string(offset) + " of " + name_);
+    }
+    const uint64_t end = offset + out.size();
+    std::memset(out.data(), 0, out.size());
+    auto copy = [&](uint64_t at, std::span<const std::byte> src) {  // src lies at file offset `at`
+      uint64_t b = std::max(at, offset), e = std::min(at + src.size(), end);
+      if (b < e) std::memcpy(out.data() + (b - offset), src.data() + (b - at), e - b);
+    };
+    copy(0, head_);
+    for (const Load& l : loads_) {
+      uint64_t l_end = l.offset + (l.end_pfn - l.first_pfn) * page_size_;
+      if (l_end <= offset || l.offset >= end) continue;
+      uint64_t first = l.first_pfn + (std::max(offset, l.offset) - l.offset) / page_size_;
+      uint64_t last = l.first_pfn + (std::min(end, l_end) - l.offset + page_size_ - 1) / page_size_;
+      for (auto it = pages_.lower_bound(first); it != pages_.end() && it->first < last; ++it) {
+        copy(l.offset + (it->first - l.first_pfn) * page_size_, it->second);
+      }
+    }
+    return {};
+  }
+
+ private:
+  std::string name_;
+  uint64_t size_;
+  uint32_t page_size_;
+  std::vector<std::byte> head_;
+  std::vector<Load> loads_;
+  std::map<uint64_t, std::vector<std::byte>> pages_;
+};
+
+}  // namespace
+
 std::unique_ptr<io::InputFile> DumpBuilder::elf_input(std::string name) const {
-  return io::memory_input(std::move(name), build_elf());
+  ElfLayout l = layout();
+  std::vector<BuiltElfInput::Load> loads;
+  std::map<uint64_t, std::vector<std::byte>> pages;
+  for (size_t i = 0; i < segments_.size(); ++i) {
+    const auto& s = segments_[i];
+    uint64_t first = s.paddr / page_size_, last = (s.paddr + s.size) / page_size_;
+    loads.push_back({l.segment_offsets[i], first, last});
+    pages.insert(pages_.lower_bound(first), pages_.lower_bound(last));
+  }
+  return std::make_unique<BuiltElfInput>(std::move(name), l.file_size, page_size_, elf_headers(l),
+                                         std::move(loads), std::move(pages));
 }
 
 }  // namespace vmc::testing

@@ -140,6 +140,39 @@ TEST_P(OfflineSplit, SplitThenReassembleGivesTheWholeDump) {
   EXPECT_EQ(whole->metadata().nr_cpus, 2);
 }
 
+// --split as the CLI runs it: one writer thread per file, each compressing on
+// two threads, all reading the one input at once (the TSan stage of
+// tests/run-sanitizers.sh runs this), then the files joined again.
+TEST_P(OfflineSplit, RunSplitWritesThePartsInParallel) {
+  DumpBuilder b = machine();
+  auto elf = open_elf_core(b.elf_input());
+  ASSERT_TRUE(elf.ok());
+  std::string tmpl = (std::filesystem::temp_directory_path() / "vmcollect-split-XXXXXX").string();
+  ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+  const std::filesystem::path dir = tmpl;
+  Options o;
+  o.split = true;
+  o.codec = GetParam();
+  o.num_threads = 6;  // 3 files, 2 threads each
+  for (int k = 1; k <= 3; ++k) o.split_outputs.push_back((dir / ("part" + std::to_string(k))).string());
+  Messenger quiet(0, false);
+  EXPECT_EQ(run_split(o, **elf, nullptr, header_of(**elf, GetParam()), nullptr, quiet), 0);
+  std::vector<std::vector<std::byte>> parts;
+  for (const auto& path : o.split_outputs) {
+    auto in = io::open_input(path);
+    ASSERT_TRUE(in.ok()) << in.error().describe();
+    std::vector<std::byte> bytes(static_cast<size_t>((*in)->size()));
+    ASSERT_TRUE((*in)->read_at(0, bytes).ok());
+    parts.push_back(std::move(bytes));
+  }
+  std::filesystem::remove_all(dir);
+  auto joined = reassemble(parts);
+  ASSERT_TRUE(joined.ok()) << joined.error().describe();
+  auto whole = open_bytes(*joined);
+  ASSERT_TRUE(whole);
+  expect_same_pages(*whole, b);
+}
+
 INSTANTIATE_TEST_SUITE_P(Codecs, OfflineSplit,
                          ::testing::Values(compress::CodecKind::none, compress::CodecKind::zlib,
                                            compress::CodecKind::lzo, compress::CodecKind::zstd));

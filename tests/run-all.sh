@@ -1,14 +1,43 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian 12 machine and runs every test: unit tests, and the
 # real-kernel tests that boot Debian's 6.1 and 6.12 kernels under QEMU, crash
-# them and judge vmcollect's output with libkdumpfile, crash and makedumpfile.
+# them and judge vmcollect's output with libkdumpfile, crash and makedumpfile;
+# then the sanitizer stage. CI runs this with no arguments (.ci/run).
+#
 # Usage: tests/run-all.sh [ctest args...]   (e.g. -L unit, -LE vm)
+#
+# Stages:
+#  1. the normal build in ${VMCOLLECT_BUILD_DIR:-build}, then ctest [args...]
+#  2. tests/run-sanitizers.sh: ASan+UBSan over the unit tests and TSan over the
+#     threaded ones, each in its own build directory (build-asan, build-tsan);
+#     about 10 minutes on a 2-CPU machine. VMCOLLECT_SANITIZERS decides:
+#       unset or auto  run it only when no ctest args were given (a full run,
+#                      as CI's), so that e.g. `tests/run-all.sh -L unit` stays quick
+#       0              never
+#       1              always, whatever the args
+# A failing build stops the run. A stage whose tests fail does not stop the
+# next one; the exit status is non-zero when any stage failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+sanitizers=${VMCOLLECT_SANITIZERS:-auto}
+case $sanitizers in
+  auto) (($#)) && sanitizers=0 || sanitizers=1 ;;
+  0 | 1) ;;
+  *) echo "run-all: VMCOLLECT_SANITIZERS must be auto, 0 or 1 (not '$sanitizers')"; exit 2 ;;
+esac
 bash tests/setup-deps.sh
 build=${VMCOLLECT_BUILD_DIR:-build}
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVMCOLLECT_WERROR=ON \
   -DVMCOLLECT_VM_TESTS=ON >/dev/null
 cmake --build "$build" -j"$(nproc)"
-cd "$build"
-ctest --output-on-failure -j"$(nproc)" --timeout 1800 "$@"
+
+failed=()
+(cd "$build" && ctest --output-on-failure -j"$(nproc)" --timeout 1800 "$@") || failed+=(ctest)
+if ((sanitizers)); then
+  bash tests/run-sanitizers.sh || failed+=(sanitizers)
+fi
+if ((${#failed[@]})); then
+  echo "run-all: FAILED: ${failed[*]}"
+  exit 1
+fi
+echo "run-all: all stages passed"

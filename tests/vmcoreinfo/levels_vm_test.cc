@@ -56,6 +56,8 @@
 namespace vmc::testing {
 namespace {
 
+uint64_t abs_diff(uint64_t a, uint64_t b) { return a > b ? a - b : b - a; }
+
 namespace fs = std::filesystem;
 
 std::string quote(const std::string& s) {
@@ -296,9 +298,16 @@ TEST_F(LevelsVm, EveryDumpLevelAgainstMakedumpfileAndTheCounters) {
     }
     EXPECT_EQ(count0 - d.count_a, non_zero_excluded(r)) << "pages missing against -d 0 vs our report";
 
-    // The report against makedumpfile's.
+    // The report against makedumpfile's. Where it misreads pages as user
+    // data, a page it drops as user may be one we drop as zero.
+    const bool user_gap = !exact && (level & kDumpLevelUser);
     for (const char* kind : kKinds) {
-      if (!exact && std::string(kind) == "User process data pages") continue;
+      std::string k = kind;
+      if (user_gap && k == "User process data pages") continue;
+      if (user_gap && k == "Pages filled with zero") {
+        EXPECT_LE(abs_diff(r[kind], mr[kind]), d.only_a.size() + d.only_b.size()) << kind;
+        continue;
+      }
       EXPECT_EQ(r[kind], mr[kind]) << kind;
     }
     EXPECT_EQ(r["Total pages"], mr["Total pages"]);
@@ -372,6 +381,10 @@ TEST_F(LevelsVm, MemUsageAgainstMakedumpfile) {
   bool exact = known_to_makedumpfile();
   for (const char* k : {"ZERO", "NON_PRI_CACHE", "PRI_CACHE", "USER", "FREE", "page size"}) {
     if (!exact && std::string(k) == "USER") continue;
+    if (!exact && std::string(k) == "ZERO") {  // as in the dump-level test
+      EXPECT_LE(abs_diff(ours[k], mdf[k]), abs_diff(ours["USER"], mdf["USER"])) << k;
+      continue;
+    }
     EXPECT_EQ(ours[k], mdf[k]) << k;
   }
   // Its totals count per PT_LOAD (see the report test): KERN_DATA is off by

@@ -107,18 +107,25 @@ void add_unreadable(std::vector<PfnRange>& ranges, uint64_t pfn) {
 // writer in pfn order. With several threads it is a two-stage pipeline: while
 // the workers compress chunk k, one of them writes chunk k-1 (then joins
 // them), so the writer's copies and system calls overlap compression. Pages
-// are handed out dynamically: zero pages cost a scan, others a compression.
+// are handed out dynamically, a grain at a time: zero pages cost a scan,
+// others a compression. A dump file is read by the workers themselves, each
+// grain with one pread into the batch's reused buffer (no mapping to build
+// and tear down); /proc/vmcore is mapped, a run of pages at a time.
 class ChunkProcessor {
  public:
   ChunkProcessor(PhysicalMemory& memory, const CollectOptions& options, CollectReport& report)
       : memory_(memory), options_(options), report_(report), page_size_(memory.page_size()) {
     threads_ = std::max(1, options.threads);
+    copy_input_ = memory.prefers_copy();
     if (options.codec != compress::CodecKind::none) {
       for (int i = 0; i < threads_; ++i) codecs_.push_back(compress::make_codec(options.codec));
       slot_size_ = codecs_.front()->max_compressed_size(page_size_);
     }
     // Two batches only when the writer overlaps compression.
-    for (int b = 0; b < (threads_ > 1 ? 2 : 1); ++b) batches_[b].reserve(options.chunk_pages, slot_size_);
+    size_t input_page = copy_input_ ? page_size_ : 0;
+    for (int b = 0; b < (threads_ > 1 ? 2 : 1); ++b) {
+      batches_[b].reserve(options.chunk_pages, slot_size_, input_page);
+    }
   }
 
   // pfns: kept pages in increasing order (at most chunk_pages). Clears the keep
@@ -129,15 +136,21 @@ class ChunkProcessor {
                  DumpWriter& writer) {
     Batch& batch = batches_[current_];
     batch.pfns.assign(pfns.begin(), pfns.end());
-    read_sources(batch, cycle_start, keep);
+    if (!copy_input_) map_sources(batch, cycle_start, keep);
     Batch* previous = pending_;
     Status written;
+    const size_t n = pfns.size();
     parallel_for_with_side_task(
-        threads_, static_cast<int64_t>(pfns.size()), kGrain,
+        threads_, static_cast<int64_t>((n + kGrain - 1) / kGrain), 1,
         [&] {
           if (previous != nullptr) written = write(*previous, writer);
         },
-        [&](int64_t i, int tid) { compress_one(batch, static_cast<size_t>(i), tid); });
+        [&](int64_t g, int tid) {
+          size_t lo = static_cast<size_t>(g) * kGrain, hi = std::min(n, lo + kGrain);
+          if (copy_input_) copy_sources(batch, lo, hi);
+          for (size_t i = lo; i < hi; ++i) compress_one(batch, i, tid);
+        });
+    if (copy_input_) retry_unread(batch, cycle_start, keep);
     if (previous != nullptr) previous->views.clear();  // unmaps its input windows
     pending_ = &batch;
     if (threads_ > 1) current_ ^= 1;
@@ -158,7 +171,7 @@ class ChunkProcessor {
   }
 
  private:
-  static constexpr int64_t kGrain = 16;  // pages handed to a worker at a time
+  static constexpr size_t kGrain = 16;  // pages handed to a worker at a time
 
   struct Slot {
     uint32_t size = 0;  // compressed size; 0 = stored raw
@@ -172,17 +185,46 @@ class ChunkProcessor {
     std::vector<const std::byte*> sources;
     std::vector<Slot> results;
     std::vector<io::ByteView> views;
-    void reserve(size_t pages, size_t slot_size) {
+    std::unique_ptr<std::byte[]> input;  // page data read by copy_sources
+    void reserve(size_t pages, size_t slot_size, size_t input_page_size) {
       pfns.reserve(pages);
       slots.reset(new std::byte[pages * slot_size + 1]);
+      if (input_page_size != 0) input.reset(new std::byte[pages * input_page_size]);
       sources.resize(pages);
       results.resize(pages);
     }
   };
 
+  // Copies pages [lo, hi) of the batch into its buffer, a run of consecutive
+  // pfns per read. A run that fails is retried page by page so one bad page
+  // does not cost its neighbours; a page that still fails is left without a
+  // source for retry_unread, which runs on one thread and keeps the books.
+  void copy_sources(Batch& b, size_t lo, size_t hi) {
+    for (size_t i = lo, j; i < hi; i = j) {
+      for (j = i + 1; j < hi && b.pfns[j] == b.pfns[j - 1] + 1;) ++j;
+      std::byte* dst = b.input.get() + i * page_size_;
+      if (memory_.copy_pages(b.pfns[i], j - i, {dst, (j - i) * page_size_}).ok()) {
+        for (size_t k = i; k < j; ++k) b.sources[k] = dst + (k - i) * page_size_;
+        continue;
+      }
+      for (size_t k = i; k < j; ++k) {
+        std::byte* page = b.input.get() + k * page_size_;
+        b.sources[k] = memory_.copy_pages(b.pfns[k], 1, {page, page_size_}).ok() ? page : nullptr;
+      }
+    }
+  }
+
+  void retry_unread(Batch& b, uint64_t cycle_start, std::vector<uint64_t>& keep) {
+    for (size_t k = 0; k < b.pfns.size(); ++k) {
+      if (b.sources[k] != nullptr) continue;
+      read_single(b, k, cycle_start, keep);
+      if (b.sources[k] != nullptr) compress_one(b, k, 0);
+    }
+  }
+
   // Maps runs of consecutive pfns; a run that fails is retried page by page so
   // one bad page does not cost its neighbours.
-  void read_sources(Batch& b, uint64_t cycle_start, std::vector<uint64_t>& keep) {
+  void map_sources(Batch& b, uint64_t cycle_start, std::vector<uint64_t>& keep) {
     const std::vector<uint64_t>& pfns = b.pfns;
     size_t i = 0;
     while (i < pfns.size()) {
@@ -255,6 +297,7 @@ class ChunkProcessor {
   CollectReport& report_;
   uint32_t page_size_;
   int threads_;
+  bool copy_input_;  // the input is read into batch buffers, not mapped
   size_t slot_size_ = 0;
   std::vector<std::unique_ptr<compress::Codec>> codecs_;
   Batch batches_[2];

@@ -228,6 +228,26 @@ class ElfCoreReader final : public PhysicalMemory {
     return io::ByteView::copy_of(std::move(buf));
   }
 
+  Status copy_pages(uint64_t pfn, uint64_t count, std::span<std::byte> out) override {
+    uint64_t ps = md_.page_size;
+    if (count == 0) return {};
+    if (out.size() != count * ps) {
+      return Error(ErrorKind::kInvalidArgument, "copy_pages: " + std::to_string(out.size()) +
+                                                    " bytes for " + std::to_string(count) + " pages");
+    }
+    VMC_TRY(check_readable(pfn, count));
+    uint64_t paddr = pfn * ps;
+    const Piece* p = find_piece(paddr);
+    if (p != nullptr && paddr + out.size() <= p->present_end) {
+      uint64_t off = p->file_offset + (paddr - p->pstart);
+      if (auto s = in_->read_at(off, out); !s) return std::move(s).error().add_context(what_pfns(pfn, count, off));
+      return {};
+    }
+    return assemble(paddr, out, pfn, count);
+  }
+
+  bool prefers_copy() const override { return in_->prefers_read(); }
+
   Status read_physical(uint64_t paddr, std::span<std::byte> out) override {
     if (out.empty()) return {};
     uint64_t ps = md_.page_size;

@@ -201,6 +201,7 @@ class FlattenedInput final : public io::InputFile {
     }
     return InputFile::view(offset, length);
   }
+  bool prefers_read() const override { return stream_->prefers_read(); }
 
  private:
   std::unique_ptr<io::InputFile> stream_;

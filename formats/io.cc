@@ -5,7 +5,9 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -38,10 +40,11 @@ class FdHolder {
 
 class PosixInput final : public InputFile {
  public:
-  PosixInput(std::string name, int fd, uint64_t size, bool use_mmap)
-      : name_(std::move(name)), fd_(fd), size_(size), use_mmap_(use_mmap) {}
+  PosixInput(std::string name, int fd, uint64_t size, bool use_mmap, bool page_cached)
+      : name_(std::move(name)), fd_(fd), size_(size), use_mmap_(use_mmap), page_cached_(page_cached) {}
   const std::string& name() const override { return name_; }
   uint64_t size() const override { return size_; }
+  bool prefers_read() const override { return page_cached_ || !use_mmap_; }
 
   Status read_at(uint64_t offset, std::span<std::byte> out) override {
     size_t done = 0;
@@ -91,6 +94,7 @@ class PosixInput final : public InputFile {
   FdHolder fd_;
   uint64_t size_;
   bool use_mmap_;
+  bool page_cached_;  // a regular file, not /proc/vmcore
 };
 
 class MemoryInput final : public InputFile {
@@ -231,6 +235,7 @@ class FaultyInput final : public InputFile {
     if (auto s = check(offset, length); !s) return std::move(s).error();
     return inner_->view(offset, length);
   }
+  bool prefers_read() const override { return inner_->prefers_read(); }
 
  private:
   Status check(uint64_t offset, uint64_t length) const {
@@ -327,8 +332,11 @@ Result<std::unique_ptr<InputFile>> open_input(const std::string& path,
   if (S_ISDIR(st.st_mode)) {
     return Error(ErrorKind::kInvalidArgument, path + " is a directory, not a dump");
   }
+  // procfs files (/proc/vmcore) are regular files too, but are not page cached.
+  struct statfs fs {};
+  bool page_cached = S_ISREG(st.st_mode) && ::fstatfs(fd, &fs) == 0 && fs.f_type != PROC_SUPER_MAGIC;
   return std::unique_ptr<InputFile>(
-      std::make_unique<PosixInput>(path, holder.release(), size, options.use_mmap));
+      std::make_unique<PosixInput>(path, holder.release(), size, options.use_mmap, page_cached));
 }
 
 std::unique_ptr<InputFile> memory_input(std::string name, std::vector<std::byte> bytes) {

@@ -48,6 +48,12 @@ class InputFile {
   // file-backed inputs map the window instead (bounded: the caller asks only for
   // what it processes next, never the whole file).
   virtual Result<ByteView> view(uint64_t offset, uint64_t length);
+  // True when read_at into a buffer the caller reuses costs less than view()
+  // for data read once: a file in the page cache is copied from the kernel's
+  // direct map, where a fresh mapping costs a page-table update and a TLB
+  // miss per page (half the CPU time of a whole run, bench/RESULTS.md).
+  // False for /proc/vmcore, whose read() maps each page of old memory anew.
+  virtual bool prefers_read() const { return false; }
 };
 
 struct OpenInputOptions {

@@ -3,6 +3,7 @@
 // flattened, then ELF. Raw memory has no magic: it is chosen by the options
 // (--elfcorehdr, --mem-ranges) or the path (/dev/oldmem).
 #include <cctype>
+#include <cstring>
 
 #include "formats/elf_core_reader.h"
 #include "formats/flattened_reader.h"
@@ -44,6 +45,17 @@ std::string show_head(std::span<const std::byte> head) {
 }
 
 }  // namespace
+
+Status PhysicalMemory::copy_pages(uint64_t pfn, uint64_t count, std::span<std::byte> out) {
+  auto view = pages(pfn, count);
+  if (!view) return std::move(view).error();
+  if (view->size() != out.size()) {
+    return Error(ErrorKind::kInvalidArgument, "copy_pages: " + std::to_string(out.size()) +
+                                                  " bytes for " + std::to_string(view->size()) + " of page data");
+  }
+  std::memcpy(out.data(), view->data(), out.size());
+  return {};
+}
 
 Result<std::unique_ptr<PhysicalMemory>> open_dump(const std::string& path,
                                                   const OpenDumpOptions& options) {

@@ -87,6 +87,13 @@ class PhysicalMemory {
   // be read; the caller then retries page by page to isolate bad pages.
   virtual Result<io::ByteView> pages(uint64_t pfn, uint64_t count) = 0;
 
+  // The same pages copied into out (count * page_size bytes), failing as
+  // pages() does. The default copies what pages() returns.
+  virtual Status copy_pages(uint64_t pfn, uint64_t count, std::span<std::byte> out);
+  // True when copy_pages() into a buffer the caller reuses is the cheaper way
+  // to read page data once (see io::InputFile::prefers_read).
+  virtual bool prefers_copy() const { return false; }
+
   // A small read at a physical address, possibly crossing pages (mem_map,
   // page tables, printk buffers). Fails on unavailable pages.
   virtual Status read_physical(uint64_t paddr, std::span<std::byte> out) = 0;

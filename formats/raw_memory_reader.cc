@@ -78,6 +78,7 @@ class UnsizedInput final : public io::InputFile {
   Result<io::ByteView> view(uint64_t offset, uint64_t length) override {
     return inner_->view(offset, length);
   }
+  bool prefers_read() const override { return inner_->prefers_read(); }
 
  private:
   std::unique_ptr<io::InputFile> inner_;

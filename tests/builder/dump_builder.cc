@@ -392,6 +392,8 @@ class BuiltElfInput final : public io::InputFile {
     }
     return {};
   }
+  // As a dump file is: the engine reads page data into its own buffers.
+  bool prefers_read() const override { return true; }
 
  private:
   std::string name_;

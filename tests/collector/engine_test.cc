@@ -144,6 +144,14 @@ TEST_P(KdumpRoundTrip, SameBytesAtAnyThreadCount) {
   EXPECT_EQ(run(m, GetParam(), 1, 8).file, one);
 }
 
+TEST_P(KdumpRoundTrip, SameBytesWhetherPagesAreMappedOrCopied) {
+  FakeMemory m({{0, 100}, {130, 3000}});
+  auto mapped = run(m, GetParam(), 1, 2).file;
+  m.set_prefers_copy(true);
+  EXPECT_EQ(run(m, GetParam(), 1, 1).file, mapped);
+  EXPECT_EQ(run(m, GetParam(), 1, 2).file, mapped);
+}
+
 INSTANTIATE_TEST_SUITE_P(Codecs, KdumpRoundTrip,
                          ::testing::Values(CodecKind::none, CodecKind::zlib, CodecKind::lzo,
                                            CodecKind::snappy, CodecKind::zstd),
@@ -206,18 +214,27 @@ TEST(Engine, CancelStopsWithAnIncompleteDump) {
 }
 
 TEST(Engine, UnreadablePagesAreLeftOutNamedAndTheRestIsDumped) {
-  FakeMemory m({{0, 3000}});
-  for (uint64_t pfn = 1200; pfn < 1210; ++pfn) m.fail_reads(pfn);
-  auto w = run(m, CodecKind::none, 0, 2);
-  EXPECT_TRUE(w.report.incomplete);
-  ASSERT_EQ(w.report.unreadable.size(), 1u);
-  EXPECT_EQ(w.report.unreadable[0], (PfnRange{1200, 1210}));
-  EXPECT_EQ(w.report.excluded[ExcludeReason::kUnreadable], 10u);
-  auto d = decode_kdump(w.file);
-  EXPECT_FALSE(d.dumped[1205]);
-  EXPECT_TRUE(d.dumped[1199]);
-  EXPECT_TRUE(d.dumped[1210]);
-  EXPECT_EQ(d.pages[1211], m.page_bytes(1211));
+  for (bool copy : {false, true}) {
+    SCOPED_TRACE(copy ? "pages copied" : "pages mapped");
+    FakeMemory m({{0, 3000}});
+    m.set_prefers_copy(copy);
+    for (uint64_t pfn = 1200; pfn < 1210; ++pfn) m.fail_reads(pfn);
+    m.fail_reads(2999);
+    auto w = run(m, CodecKind::lzo, 0, 2);
+    EXPECT_TRUE(w.report.incomplete);
+    ASSERT_EQ(w.report.unreadable.size(), 2u);
+    EXPECT_EQ(w.report.unreadable[0], (PfnRange{1200, 1210}));
+    EXPECT_EQ(w.report.unreadable[1], (PfnRange{2999, 3000}));
+    EXPECT_EQ(w.report.excluded[ExcludeReason::kUnreadable], 11u);
+    ASSERT_FALSE(w.report.warnings.empty());
+    EXPECT_NE(w.report.warnings[0].find("0x4b0"), std::string::npos) << w.report.warnings[0];
+    auto d = decode_kdump(w.file);
+    EXPECT_FALSE(d.dumped[1205]);
+    EXPECT_TRUE(d.dumped[1199]);
+    EXPECT_TRUE(d.dumped[1210]);
+    EXPECT_EQ(d.pages[1199], m.page_bytes(1199));
+    EXPECT_EQ(d.pages[1211], m.page_bytes(1211));
+  }
 }
 
 struct ElfPages {

@@ -18,6 +18,10 @@ class FakeMemory final : public PhysicalMemory {
   void available(uint64_t start, uint64_t end, std::span<uint64_t> bits) const override;
   Result<io::ByteView> pages(uint64_t pfn, uint64_t count) override;
   Status read_physical(uint64_t paddr, std::span<std::byte> out) override;
+  // Whether the engine copies page data into its buffers (as from a dump
+  // file) or uses pages()' views (as from /proc/vmcore).
+  bool prefers_copy() const override { return prefers_copy_; }
+  void set_prefers_copy(bool on) { prefers_copy_ = on; }
 
   // Content of a pfn: zero when pfn % 5 == 0, random when pfn % 5 == 1, else text.
   static FakeContent content_of(uint64_t pfn);
@@ -34,6 +38,7 @@ class FakeMemory final : public PhysicalMemory {
   DumpMetadata metadata_;
   std::set<uint64_t> bad_;
   std::vector<PfnRange> zero_ranges_;
+  bool prefers_copy_ = false;
 };
 
 }  // namespace vmc::testing

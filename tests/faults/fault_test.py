@@ -227,7 +227,7 @@ def judge_written(out, vmcore, layout, fault_at):
                                           "pages must be every page before the fault)")
     data_end = max(d[0] + d[1] for d in descs if d[0] != 0)
     check(data_end <= fault_at, f"a descriptor points at {data_end:#x}, past the fault")
-    chunk_bytes = 1024 * PAGE  # CollectOptions::chunk_pages pages, stored raw at worst
+    chunk_bytes = 256 * PAGE  # CollectOptions::chunk_pages pages, stored raw at worst
     check(fault_at - data_end <= chunk_bytes + PAGE,
           f"data ends at {data_end:#x}, more than a chunk before the output stopped "
           f"({fault_at:#x}): written pages were lost")

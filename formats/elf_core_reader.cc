@@ -410,21 +410,29 @@ class ElfCoreReader final : public PhysicalMemory {
 
   // Copies [paddr, paddr + out.size()) from every piece that overlaps it;
   // bytes no piece holds (a page partly covered, a p_memsz tail) read zero.
+  // Reads what the pieces hold of [paddr, paddr + out.size()) and zeros the rest.
   Status assemble(uint64_t paddr, std::span<std::byte> out, uint64_t pfn, uint64_t count) {
-    std::memset(out.data(), 0, out.size());
     uint64_t end = paddr + out.size();
+    uint64_t filled = paddr;  // out is written up to here
+    auto zero_until = [&](uint64_t to) {
+      if (to > filled) std::memset(out.data() + (filled - paddr), 0, static_cast<size_t>(to - filled));
+      filled = std::max(filled, to);
+    };
     auto it = std::upper_bound(pieces_.begin(), pieces_.end(), paddr,
                                [](uint64_t a, const Piece& p) { return a < p.pstart; });
     if (it != pieces_.begin()) --it;
     for (; it != pieces_.end() && it->pstart < end; ++it) {
       uint64_t a = std::max(paddr, it->pstart), b = std::min(end, it->present_end);
       if (a >= b) continue;
+      zero_until(a);
       uint64_t off = it->file_offset + (a - it->pstart);
       auto dst = out.subspan(static_cast<size_t>(a - paddr), static_cast<size_t>(b - a));
       if (auto s = in_->read_at(off, dst); !s) {
         return std::move(s).error().add_context(what_pfns(pfn, count, off));
       }
+      filled = std::max(filled, b);
     }
+    zero_until(end);
     return {};
   }
 

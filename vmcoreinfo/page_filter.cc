@@ -203,7 +203,9 @@ class MemMapFilter final : public PageFilter {
   // one readable or not; physically contiguous runs are read at once.
   void read_struct_pages(uint64_t vaddr, uint64_t count, Buffers& buf) const {
     uint64_t bytes = count * size_;
-    buf.bytes.resize(bytes);
+    // Grown, never shrunk: resize() would zero what is about to be read over
+    // (the window shrinks and grows again after every long free block).
+    if (buf.bytes.size() < bytes) buf.bytes.resize(bytes);
     buf.ok.assign(count, 1);
     uint64_t off = 0;
     while (off < bytes) {

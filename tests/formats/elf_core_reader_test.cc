@@ -390,6 +390,55 @@ TEST(ElfCoreReader, InjectedReadErrorNamesPfnAndOffset) {
   EXPECT_FALSE((*m)->read_physical(0x110000 + 96, word).ok());
 }
 
+// The engine copies page data out of dump files (copy_pages into its own
+// buffers) and maps /proc/vmcore (pages()): both must give the same bytes,
+// including zeros past p_filesz, and fail alike.
+TEST(ElfCoreReader, CopyPagesGivesWhatPagesGivesAndFailsAlike) {
+  DumpBuilder b;
+  b.add_ram(0, kMiB);
+  for (uint64_t pfn = 0; pfn < 256; ++pfn) b.fill_page(pfn, PageFill::kRandom, 7);
+  auto f = b.build_elf();
+  auto ph = phdr_of(f, 1);
+  ph.p_filesz = 100 * 4096 + 123;  // pfn 100 is read in part, then zeros
+  put_phdr(f, 1, ph);
+  std::string path = ::testing::TempDir() + "/copy_pages.vmcore";
+  {
+    auto out = io::create_output(path, {.overwrite = true});
+    ASSERT_TRUE(out.ok());
+    ASSERT_TRUE((*out)->write_at(0, f).ok());
+    ASSERT_TRUE((*out)->finish().ok());
+  }
+  auto in = io::open_input(path);
+  ASSERT_TRUE(in.ok()) << describe(in);
+  EXPECT_TRUE((*in)->prefers_read());
+  auto m = open_elf_core(std::move(*in));
+  ASSERT_TRUE(m.ok()) << describe(m);
+  EXPECT_TRUE((*m)->prefers_copy());
+  for (auto [pfn, count] : {std::pair<uint64_t, uint64_t>{0, 64}, {97, 3}, {99, 4}, {101, 1}}) {
+    auto view = (*m)->pages(pfn, count);
+    ASSERT_TRUE(view.ok()) << describe(view);
+    std::vector<std::byte> copy(count * 4096, std::byte{0x5a});
+    ASSERT_TRUE((*m)->copy_pages(pfn, count, copy).ok()) << pfn;
+    EXPECT_EQ(copy, std::vector<std::byte>(view->bytes().begin(), view->bytes().end())) << pfn;
+  }
+  std::vector<std::byte> page(4096);
+  EXPECT_FALSE((*m)->pages(0x100, 1).ok());
+  auto missing = (*m)->copy_pages(0x100, 1, page);  // not RAM
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().describe().find("0x100"), std::string::npos) << missing.error().describe();
+  EXPECT_FALSE((*m)->copy_pages(0, 2, page).ok());  // out is one page short
+  ::unlink(path.c_str());
+
+  // /proc files are regular files too, but not page cached: mapped.
+  auto proc = io::open_input("/proc/self/stat");
+  ASSERT_TRUE(proc.ok()) << describe(proc);
+  EXPECT_FALSE((*proc)->prefers_read());
+  auto unmapped = io::open_input("/proc/self/stat", {.use_mmap = false});
+  ASSERT_TRUE(unmapped.ok());
+  EXPECT_TRUE((*unmapped)->prefers_read());  // --non-mmap: read() into reused buffers
+  EXPECT_FALSE(open_bytes(f).value()->prefers_copy());  // in memory: views cost nothing
+}
+
 TEST(ElfCoreReader, TerabyteSparseFileIsCheapAndReadable) {
   DumpBuilder b;
   const uint64_t tib = uint64_t{1} << 40;

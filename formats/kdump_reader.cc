@@ -161,6 +161,25 @@ class KdumpReader final : public PhysicalMemory {
     return io::ByteView::copy_of(std::move(out));
   }
 
+  // Decodes straight into the caller's buffer, which the engine reuses
+  // (pages() allocates one per call).
+  Status copy_pages(uint64_t pfn, uint64_t count, std::span<std::byte> out) override {
+    if (count == 0) return {};
+    if (out.size() != count * ps()) {
+      return Error(ErrorKind::kInvalidArgument, "copy_pages: " + std::to_string(out.size()) +
+                                                    " bytes for " + std::to_string(count) + " pages");
+    }
+    VMC_TRY(check_dumped(pfn, count));
+    auto index = desc_index(pfn);
+    if (!index) return std::move(index).error();
+    auto descs = descriptors(*index, count, pfn);
+    if (!descs) return std::move(descs).error();
+    VMC_TRY(decode_all(*descs, *index, pfn, out));
+    pages_read_.fetch_add(count, std::memory_order_relaxed);
+    return {};
+  }
+  bool prefers_copy() const override { return in_->prefers_read(); }
+
   ReadCounters read_counters() const override {
     return {pages_read_.load(std::memory_order_relaxed),
             pages_decompressed_.load(std::memory_order_relaxed)};
@@ -349,7 +368,15 @@ class KdumpReader final : public PhysicalMemory {
   // The bytes of a bitmap holding bits [lo, hi); byte 0 holds bit lo / 8 * 8.
   Result<io::ByteView> bitmap_view(uint64_t base, uint64_t lo, uint64_t hi) const {
     uint64_t first = lo / 8, last = (hi + 7) / 8;
-    return in_->view(base + first, last - first);
+    return bytes_at(base + first, last - first);
+  }
+
+  // Bytes of the file: mapped, or copied when the input reads cheaper than
+  // it maps (a dump file: see io::InputFile::prefers_read). The engine reads
+  // a few pages at a time, and a mapping per read costs more than the copy.
+  Result<io::ByteView> bytes_at(uint64_t offset, uint64_t length) const {
+    if (in_->prefers_read()) return in_->io::InputFile::view(offset, length);
+    return in_->view(offset, length);
   }
 
   // Set bits of the 2nd bitmap in [0, pfn).
@@ -410,7 +437,7 @@ class KdumpReader final : public PhysicalMemory {
                           "the page descriptors of pfn " + hex(pfn) +
                               " lie beyond the end of the file (truncated dump)");
     }
-    auto v = in_->view(offset, len);
+    auto v = bytes_at(offset, len);
     if (!v) return std::move(v).error().add_context("reading page descriptors of pfn " + hex(pfn));
     std::vector<PageDescriptor> out(static_cast<size_t>(count));
     std::memcpy(out.data(), v->data(), len);
@@ -490,7 +517,7 @@ class KdumpReader final : public PhysicalMemory {
         }
         win_hi = std::min(win_hi, in_->size());
         win_lo = lo;
-        auto v = in_->view(win_lo, win_hi - win_lo);
+        auto v = bytes_at(win_lo, win_hi - win_lo);
         if (!v) {
           return std::move(v).error().add_context("reading page data of pfn " + hex(pfn + k) +
                                                   " at file offset " + hex(lo));

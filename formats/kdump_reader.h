@@ -12,7 +12,7 @@
 // whose descriptor is empty (offset 0) or points beyond the end of the file
 // are not available(), and pages() on them fails naming the pfn.
 //
-// Thread safety: after open, pages(), read_physical() and available() may be
+// Thread safety: after open, pages(), copy_pages(), read_physical() and available() may be
 // called concurrently from several threads. The shared state (the prefix
 // table, a pool of codecs, a small cache of decoded pages for
 // read_physical) is behind a mutex; decompression runs outside it with a

@@ -27,9 +27,9 @@ struct PfnRange {
 
 // Pages a reader fetched from its input, so that a test can prove a small
 // read (the kernel log) did not decompress the whole dump. Counted by the
-// kdump reader: every page pages() hands out (read_physical goes through it,
-// behind a small cache) is one page read; every codec run one page
-// decompressed (pfns sharing one stored page in one call cost one run).
+// kdump reader: every page pages() or copy_pages() hands out (read_physical
+// goes through pages(), behind a small cache) is one page read; every codec
+// run one page decompressed (pfns sharing one stored page in one call cost one run).
 struct ReadCounters {
   uint64_t pages_read = 0;
   uint64_t pages_decompressed = 0;

@@ -151,14 +151,21 @@ TEST(ElfCoreReader, PartialLastPageIsNotRamAsMakedumpfileCountsIt) {
   EXPECT_NE(partial.error().describe().find("0x9f"), std::string::npos) << partial.error().describe();
 }
 
-TEST(ElfCoreReader, MemszBeyondFileszReadsZerosButIsNotAvailable) {
-  DumpBuilder b;
+// 1 MiB of random pages whose PT_LOAD holds only 100 pages and 123 bytes in
+// the file (p_memsz the whole MiB): pfn 100 is read in part, then zeros.
+std::vector<std::byte> core_with_short_filesz(DumpBuilder& b) {
   b.add_ram(0, kMiB);
   for (uint64_t pfn = 0; pfn < 256; ++pfn) b.fill_page(pfn, PageFill::kRandom, 7);
   auto f = b.build_elf();
   auto ph = phdr_of(f, 1);
   ph.p_filesz = 100 * 4096 + 123;
   put_phdr(f, 1, ph);
+  return f;
+}
+
+TEST(ElfCoreReader, MemszBeyondFileszReadsZerosButIsNotAvailable) {
+  DumpBuilder b;
+  auto f = core_with_short_filesz(b);
   auto m = open_bytes(f);
   ASSERT_TRUE(m.ok()) << describe(m);
   EXPECT_FALSE((*m)->metadata().incomplete);
@@ -395,31 +402,15 @@ TEST(ElfCoreReader, InjectedReadErrorNamesPfnAndOffset) {
 // including zeros past p_filesz, and fail alike.
 TEST(ElfCoreReader, CopyPagesGivesWhatPagesGivesAndFailsAlike) {
   DumpBuilder b;
-  b.add_ram(0, kMiB);
-  for (uint64_t pfn = 0; pfn < 256; ++pfn) b.fill_page(pfn, PageFill::kRandom, 7);
-  auto f = b.build_elf();
-  auto ph = phdr_of(f, 1);
-  ph.p_filesz = 100 * 4096 + 123;  // pfn 100 is read in part, then zeros
-  put_phdr(f, 1, ph);
-  std::string path = ::testing::TempDir() + "/copy_pages.vmcore";
-  {
-    auto out = io::create_output(path, {.overwrite = true});
-    ASSERT_TRUE(out.ok());
-    ASSERT_TRUE((*out)->write_at(0, f).ok());
-    ASSERT_TRUE((*out)->finish().ok());
-  }
-  auto in = io::open_input(path);
-  ASSERT_TRUE(in.ok()) << describe(in);
-  EXPECT_TRUE((*in)->prefers_read());
-  auto m = open_elf_core(std::move(*in));
+  auto f = core_with_short_filesz(b);
+  auto in = file_input(f, "copy_pages.vmcore");
+  ASSERT_TRUE(in);
+  EXPECT_TRUE(in->prefers_read());
+  auto m = open_elf_core(std::move(in));
   ASSERT_TRUE(m.ok()) << describe(m);
   EXPECT_TRUE((*m)->prefers_copy());
   for (auto [pfn, count] : {std::pair<uint64_t, uint64_t>{0, 64}, {97, 3}, {99, 4}, {101, 1}}) {
-    auto view = (*m)->pages(pfn, count);
-    ASSERT_TRUE(view.ok()) << describe(view);
-    std::vector<std::byte> copy(count * 4096, std::byte{0x5a});
-    ASSERT_TRUE((*m)->copy_pages(pfn, count, copy).ok()) << pfn;
-    EXPECT_EQ(copy, std::vector<std::byte>(view->bytes().begin(), view->bytes().end())) << pfn;
+    expect_copy_matches_pages(**m, pfn, count);
   }
   std::vector<std::byte> page(4096);
   EXPECT_FALSE((*m)->pages(0x100, 1).ok());
@@ -427,7 +418,6 @@ TEST(ElfCoreReader, CopyPagesGivesWhatPagesGivesAndFailsAlike) {
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.error().describe().find("0x100"), std::string::npos) << missing.error().describe();
   EXPECT_FALSE((*m)->copy_pages(0, 2, page).ok());  // out is one page short
-  ::unlink(path.c_str());
 
   // /proc files are regular files too, but not page cached: mapped.
   auto proc = io::open_input("/proc/self/stat");

@@ -4,12 +4,16 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "formats/elf_format.h"
 #include "formats/endian.h"
+#include "formats/io.h"
 #include "formats/physical_memory.h"
 #include "tests/builder/dump_builder.h"
 
@@ -72,6 +76,29 @@ inline uint64_t expect_pages_match(PhysicalMemory& m, const DumpBuilder& b, uint
     }
   }
   return checked;
+}
+
+// f written to a file and opened as a dump file is (inputs that are files
+// are read with pread, not mapped); the name is gone once it is open.
+inline std::unique_ptr<io::InputFile> file_input(const std::vector<std::byte>& f, const std::string& name) {
+  std::string path = ::testing::TempDir() + "/" + name;
+  auto out = io::create_output(path, {.overwrite = true});
+  EXPECT_TRUE(out.ok() && (*out)->write_at(0, f).ok() && (*out)->finish().ok()) << path;
+  auto in = io::open_input(path);
+  ::unlink(path.c_str());
+  EXPECT_TRUE(in.ok()) << describe(in);
+  return in.ok() ? std::move(*in) : nullptr;
+}
+
+// copy_pages (the engine's way into its own buffers) gives what pages() gives.
+inline void expect_copy_matches_pages(PhysicalMemory& m, uint64_t pfn, uint64_t count) {
+  SCOPED_TRACE("pfn " + hex(pfn) + ", " + std::to_string(count) + " pages");
+  auto view = m.pages(pfn, count);
+  ASSERT_TRUE(view.ok()) << describe(view);
+  std::vector<std::byte> copy(count * m.page_size(), std::byte{0x5a});  // not zero: zeros must be written
+  auto s = m.copy_pages(pfn, count, copy);
+  ASSERT_TRUE(s.ok()) << describe(s);
+  EXPECT_EQ(copy, std::vector<std::byte>(view->bytes().begin(), view->bytes().end()));
 }
 
 }  // namespace vmc::testing

@@ -228,22 +228,12 @@ class ElfCoreReader final : public PhysicalMemory {
     return io::ByteView::copy_of(std::move(buf));
   }
 
+  // assemble() reads a run that one piece holds with one read_at and zeros nothing.
   Status copy_pages(uint64_t pfn, uint64_t count, std::span<std::byte> out) override {
-    uint64_t ps = md_.page_size;
+    VMC_TRY(check_copy_size(count, out));
     if (count == 0) return {};
-    if (out.size() != count * ps) {
-      return Error(ErrorKind::kInvalidArgument, "copy_pages: " + std::to_string(out.size()) +
-                                                    " bytes for " + std::to_string(count) + " pages");
-    }
     VMC_TRY(check_readable(pfn, count));
-    uint64_t paddr = pfn * ps;
-    const Piece* p = find_piece(paddr);
-    if (p != nullptr && paddr + out.size() <= p->present_end) {
-      uint64_t off = p->file_offset + (paddr - p->pstart);
-      if (auto s = in_->read_at(off, out); !s) return std::move(s).error().add_context(what_pfns(pfn, count, off));
-      return {};
-    }
-    return assemble(paddr, out, pfn, count);
+    return assemble(pfn * md_.page_size, out, pfn, count);
   }
 
   bool prefers_copy() const override { return in_->prefers_read(); }
@@ -409,8 +399,8 @@ class ElfCoreReader final : public PhysicalMemory {
   }
 
   // Copies [paddr, paddr + out.size()) from every piece that overlaps it;
-  // bytes no piece holds (a page partly covered, a p_memsz tail) read zero.
-  // Reads what the pieces hold of [paddr, paddr + out.size()) and zeros the rest.
+  // bytes no piece holds (a page partly covered, a p_memsz tail) are zeroed,
+  // and only those.
   Status assemble(uint64_t paddr, std::span<std::byte> out, uint64_t pfn, uint64_t count) {
     uint64_t end = paddr + out.size();
     uint64_t filled = paddr;  // out is written up to here

@@ -146,17 +146,14 @@ class KdumpReader final : public PhysicalMemory {
 
   Result<io::ByteView> pages(uint64_t pfn, uint64_t count) override {
     if (count == 0) return io::ByteView();
-    VMC_TRY(check_dumped(pfn, count));
-    auto index = desc_index(pfn);
-    if (!index) return std::move(index).error();
-    auto descs = descriptors(*index, count, pfn);
-    if (!descs) return std::move(descs).error();
-    if (auto v = raw_run(*descs)) {
+    auto run = stored_run(pfn, count);
+    if (!run) return std::move(run).error();
+    if (auto v = raw_run(run->descs)) {
       pages_read_.fetch_add(count, std::memory_order_relaxed);
       return std::move(*v);
     }
     std::vector<std::byte> out(static_cast<size_t>(count * ps()));
-    VMC_TRY(decode_all(*descs, *index, pfn, out));
+    VMC_TRY(decode_all(run->descs, run->index, pfn, out));
     pages_read_.fetch_add(count, std::memory_order_relaxed);
     return io::ByteView::copy_of(std::move(out));
   }
@@ -164,17 +161,11 @@ class KdumpReader final : public PhysicalMemory {
   // Decodes straight into the caller's buffer, which the engine reuses
   // (pages() allocates one per call).
   Status copy_pages(uint64_t pfn, uint64_t count, std::span<std::byte> out) override {
+    VMC_TRY(check_copy_size(count, out));
     if (count == 0) return {};
-    if (out.size() != count * ps()) {
-      return Error(ErrorKind::kInvalidArgument, "copy_pages: " + std::to_string(out.size()) +
-                                                    " bytes for " + std::to_string(count) + " pages");
-    }
-    VMC_TRY(check_dumped(pfn, count));
-    auto index = desc_index(pfn);
-    if (!index) return std::move(index).error();
-    auto descs = descriptors(*index, count, pfn);
-    if (!descs) return std::move(descs).error();
-    VMC_TRY(decode_all(*descs, *index, pfn, out));
+    auto run = stored_run(pfn, count);
+    if (!run) return std::move(run).error();
+    VMC_TRY(decode_all(run->descs, run->index, pfn, out));
     pages_read_.fetch_add(count, std::memory_order_relaxed);
     return {};
   }
@@ -400,6 +391,20 @@ class KdumpReader final : public PhysicalMemory {
     auto bm = bitmap_view(bitmap2_, g * kGroupPfns, pfn);
     if (!bm) return std::move(bm).error().add_context("reading the 2nd bitmap");
     return base + popcount_bits(bm->bytes(), 0, pfn - g * kGroupPfns);
+  }
+
+  // The descriptors of count dumped pages from pfn, and the index of the first.
+  struct StoredRun {
+    uint64_t index;
+    std::vector<PageDescriptor> descs;
+  };
+  Result<StoredRun> stored_run(uint64_t pfn, uint64_t count) const {
+    VMC_TRY(check_dumped(pfn, count));
+    auto index = desc_index(pfn);
+    if (!index) return std::move(index).error();
+    auto descs = descriptors(*index, count, pfn);
+    if (!descs) return std::move(descs).error();
+    return StoredRun{*index, std::move(*descs)};
   }
 
   Result<uint64_t> desc_index(uint64_t pfn) const {

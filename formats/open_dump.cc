@@ -46,13 +46,18 @@ std::string show_head(std::span<const std::byte> head) {
 
 }  // namespace
 
+Status PhysicalMemory::check_copy_size(uint64_t count, std::span<const std::byte> out) const {
+  if (out.size() == count * page_size()) return {};
+  return Error(ErrorKind::kInvalidArgument, "copy_pages: " + std::to_string(out.size()) + " bytes for " +
+                                                std::to_string(count) + " pages");
+}
+
 Status PhysicalMemory::copy_pages(uint64_t pfn, uint64_t count, std::span<std::byte> out) {
+  VMC_TRY(check_copy_size(count, out));
+  if (count == 0) return {};
   auto view = pages(pfn, count);
   if (!view) return std::move(view).error();
-  if (view->size() != out.size()) {
-    return Error(ErrorKind::kInvalidArgument, "copy_pages: " + std::to_string(out.size()) +
-                                                  " bytes for " + std::to_string(view->size()) + " of page data");
-  }
+  VMC_TRY(check_copy_size(count, view->bytes()));  // a reader handing out the wrong size
   std::memcpy(out.data(), view->data(), out.size());
   return {};
 }

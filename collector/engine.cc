@@ -104,13 +104,15 @@ void add_unreadable(std::vector<PfnRange>& ranges, uint64_t pfn) {
 }
 
 // Reads, zero-checks and compresses a chunk of pages, and hands chunks to the
-// writer in pfn order. With several threads it is a two-stage pipeline: while
-// the workers compress chunk k, one of them writes chunk k-1 (then joins
-// them), so the writer's copies and system calls overlap compression. Pages
-// are handed out dynamically, a grain at a time: zero pages cost a scan,
-// others a compression. A dump file is read by the workers themselves, each
-// grain with one pread into the batch's reused buffer (no mapping to build
-// and tear down); /proc/vmcore is mapped, a run of pages at a time.
+// writer in pfn order. With several threads it is a pipeline without a
+// barrier between chunks (WorkPipeline): helper threads compress chunk k, a
+// grain of pages at a time, handed out dynamically (zero pages cost a scan,
+// others a compression), while the calling thread finishes chunk k-1 with
+// them, writes it, and reads chunk k+1; a helper that finds nothing left of
+// chunk k goes straight on to chunk k+1. A dump file is read by the workers
+// themselves, each grain with one pread into the batch's reused buffer (no
+// mapping to build and tear down); /proc/vmcore is mapped, a run of pages at
+// a time.
 class ChunkProcessor {
  public:
   ChunkProcessor(PhysicalMemory& memory, const CollectOptions& options, CollectReport& report)
@@ -126,6 +128,7 @@ class ChunkProcessor {
     for (int b = 0; b < (threads_ > 1 ? 2 : 1); ++b) {
       batches_[b].reserve(options.chunk_pages, slot_size_, input_page);
     }
+    if (threads_ > 1) pipeline_ = std::make_unique<WorkPipeline>(threads_);
   }
 
   // pfns: kept pages in increasing order (at most chunk_pages). Clears the keep
@@ -136,38 +139,41 @@ class ChunkProcessor {
                  DumpWriter& writer) {
     Batch& batch = batches_[current_];
     batch.pfns.assign(pfns.begin(), pfns.end());
+    batch.cycle_start = cycle_start;
+    batch.keep = &keep;
     if (!copy_input_) map_sources(batch, cycle_start, keep);
-    Batch* previous = pending_;
-    Status written;
     const size_t n = pfns.size();
-    parallel_for_with_side_task(
-        threads_, static_cast<int64_t>((n + kGrain - 1) / kGrain), 1,
-        [&] {
-          if (previous != nullptr) written = write(*previous, writer);
-        },
-        [&](int64_t g, int tid) {
-          size_t lo = static_cast<size_t>(g) * kGrain, hi = std::min(n, lo + kGrain);
-          if (copy_input_) copy_sources(batch, lo, hi);
-          for (size_t i = lo; i < hi; ++i) compress_one(batch, i, tid);
-        });
-    if (copy_input_) retry_unread(batch, cycle_start, keep);
-    if (previous != nullptr) previous->views.clear();  // unmaps its input windows
-    pending_ = &batch;
-    if (threads_ > 1) current_ ^= 1;
-    if (!written.ok()) {
-      pending_ = nullptr;
-      return written;
+    const auto grains = static_cast<int64_t>((n + kGrain - 1) / kGrain);
+    auto grain = [this, &batch, n](int64_t g, int tid) {
+      size_t lo = static_cast<size_t>(g) * kGrain, hi = std::min(n, lo + kGrain);
+      if (copy_input_) copy_sources(batch, lo, hi);
+      for (size_t i = lo; i < hi; ++i) compress_one(batch, i, tid);
+    };
+    if (!pipeline_) {
+      for (int64_t g = 0; g < grains; ++g) grain(g, 0);
+      return finish(batch, writer);
     }
-    return threads_ > 1 ? Status() : flush(writer);
+    // The helpers start on this chunk at once. This thread works on it too,
+    // but only until the chunk before is done; it then writes that one and
+    // returns to read the next, so the helpers always have a chunk queued.
+    WorkPipeline::Job job = pipeline_->submit(grains, grain);
+    if (pending_ != nullptr) {
+      while (!pipeline_->done(pending_job_) && pipeline_->help_one(job)) {
+      }
+    }
+    Status written = flush(writer);
+    pending_ = &batch;
+    pending_job_ = job;
+    current_ ^= 1;
+    return written;
   }
 
   // Writes the chunk still held back (before a cycle's bitmaps, and at the end).
   Status flush(DumpWriter& writer) {
     if (pending_ == nullptr) return {};
     Batch& batch = *std::exchange(pending_, nullptr);
-    Status s = write(batch, writer);
-    batch.views.clear();
-    return s;
+    pipeline_->wait(pending_job_);
+    return finish(batch, writer);
   }
 
  private:
@@ -181,6 +187,8 @@ class ChunkProcessor {
 
   struct Batch {
     std::vector<uint64_t> pfns;
+    uint64_t cycle_start = 0;
+    std::vector<uint64_t>* keep = nullptr;  // the cycle's bits, for pages found unreadable
     std::unique_ptr<std::byte[]> slots;  // not zero-filled: written before read
     std::vector<const std::byte*> sources;
     std::vector<Slot> results;
@@ -214,10 +222,20 @@ class ChunkProcessor {
     }
   }
 
-  void retry_unread(Batch& b, uint64_t cycle_start, std::vector<uint64_t>& keep) {
+  // Once the batch is compressed: books the pages the workers could not
+  // read (on this thread, the only one that touches report_ and the bits),
+  // writes the batch, and lets go of its input windows.
+  Status finish(Batch& b, DumpWriter& writer) {
+    if (copy_input_) retry_unread(b);
+    Status s = write(b, writer);
+    b.views.clear();
+    return s;
+  }
+
+  void retry_unread(Batch& b) {
     for (size_t k = 0; k < b.pfns.size(); ++k) {
       if (b.sources[k] != nullptr) continue;
-      read_single(b, k, cycle_start, keep);
+      read_single(b, k, b.cycle_start, *b.keep);
       if (b.sources[k] != nullptr) compress_one(b, k, 0);
     }
   }
@@ -302,8 +320,11 @@ class ChunkProcessor {
   std::vector<std::unique_ptr<compress::Codec>> codecs_;
   Batch batches_[2];
   int current_ = 0;
-  Batch* pending_ = nullptr;  // compressed, not yet written
+  Batch* pending_ = nullptr;  // submitted, not yet written
+  WorkPipeline::Job pending_job_ = 0;
   std::vector<PageRecord> records_;
+  // Last: destroyed first, it waits for work in flight on the batches and codecs.
+  std::unique_ptr<WorkPipeline> pipeline_;
 };
 
 // Names where the dump stopped: the pages before next_pfn are on disk.

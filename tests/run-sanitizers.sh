@@ -81,7 +81,7 @@ run_tsan() {
   OMP_TOOL_LIBRARIES=$llvm/lib/libarcher.so \
   TSAN_OPTIONS="ignore_noninstrumented_modules=1:halt_on_error=1:second_deadlock_stack=1:$symbolizer" \
     ctest --test-dir "$dir" --output-on-failure -j"$jobs" -L unit --timeout 900 \
-      -R '^(Codecs/(KdumpRoundTrip|OfflineSplit)|KdumpWriter|Engine|ElfWriter|Flattened|Kdump/SameBytes|Elf/SameBytes|TibDump\.Engine|PageFilter\.Concurrent)'
+      -R '^(Codecs/(KdumpRoundTrip|OfflineSplit)|KdumpWriter|Engine|ElfWriter|Flattened|Kdump/SameBytes|Elf/SameBytes|TibDump\.Engine|PageFilter\.Concurrent|WorkPipeline)'
 }
 
 failed=()

@@ -158,6 +158,21 @@ colstat() {
     awk '{ v[NR] = $1 } END { if (NR == 0) { print "- -"; exit }
            m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; print v[1], m }'
 }
+# paired A B CONFIG: median over repetitions of (A's time / B's time) in the
+# same repetition: the tools ran back to back, so a slow spell of the host
+# slows both and the ratio keeps. (The i-th run of A is paired with B's i-th.)
+paired() {
+  awk -F'\t' -v a="$1" -v b="$2" -v c="$3" '
+    $2 == c && $1 == a { x[++na] = $3 }
+    $2 == c && $1 == b { y[++nb] = $3 }
+    END {
+      n = na < nb ? na : nb
+      if (n == 0) { print "-"; exit }
+      for (i = 1; i <= n; i++) r[i] = x[i] / y[i]
+      for (i = 2; i <= n; i++) for (j = i; j > 1 && r[j - 1] > r[j]; j--) { t = r[j]; r[j] = r[j - 1]; r[j - 1] = t }
+      printf "%.2f", (n % 2) ? r[(n + 1) / 2] : (r[n / 2] + r[n / 2 + 1]) / 2
+    }' "$log"
+}
 secs() { awk -v u="$1" 'BEGIN { printf "%.3f", u / 1e6 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
@@ -177,14 +192,16 @@ load_pair() {
 if [[ -z $only || $only == vs ]]; then
   echo
   echo "## vmcollect (--num-threads 1) vs makedumpfile (no threads): wall seconds min / median"
-  echo "(ratio = makedumpfile / vmcollect; CPU = user + system, median)"
+  echo "(ratio = makedumpfile / vmcollect; paired = median of the ratios within a repetition;"
+  echo " CPU = user + system, median)"
   echo
-  echo "| config | vmcollect | makedumpfile | ratio min | ratio median | CPU s vmc / mdf (median) | CPU ratio | RSS MiB vmc / mdf | size vmc / mdf (bytes) |"
-  echo "|---|---|---|---|---|---|---|---|---|"
+  echo "| config | vmcollect | makedumpfile | ratio min | ratio median | ratio paired | CPU s vmc / mdf (median) | CPU ratio | RSS MiB vmc / mdf | size vmc / mdf (bytes) |"
+  echo "|---|---|---|---|---|---|---|---|---|---|"
   for flags in "${vs_configs[@]}"; do
     load_pair vmc mdf "$(key "$flags")"
     echo "| $flags | $(secs "$amin") / $(secs "$amed") | $(secs "$bmin") / $(secs "$bmed") |" \
-      "$(ratio "$bmin" "$amin") | $(ratio "$bmed" "$amed") | $(secs "$acpu") / $(secs "$bcpu") | $(ratio "$bcpu" "$acpu") |" \
+      "$(ratio "$bmin" "$amin") | $(ratio "$bmed" "$amed") | $(paired mdf vmc "$(key "$flags")") |" \
+      "$(secs "$acpu") / $(secs "$bcpu") | $(ratio "$bcpu" "$acpu") |" \
       "$(mib "$arss") / $(mib "$brss") |" \
       "$asize / $bsize ($(ratio "$asize" "$bsize")x) |"
   done
@@ -194,16 +211,18 @@ if [[ -z $only || $only == threads ]]; then
   echo
   echo "## vmcollect --num-threads 2 vs 1: seconds min / median"
   echo
-  echo "(ceiling = 2 x 1-thread / pair: what two independent 1-thread runs at once got from this machine)"
+  echo "(paired = median of 1-thread / 2-thread within a repetition; ceiling = 2 x 1-thread / pair:"
+  echo " what two independent 1-thread runs at once got from this machine, min / median / paired)"
   echo
-  echo "| config | 1 thread | 2 threads | speed-up min | speed-up median | pair (two 1-thread runs at once) | ceiling min / median | RSS MiB 1 / 2 | size 1 / 2 (bytes) |"
-  echo "|---|---|---|---|---|---|---|---|---|"
+  echo "| config | 1 thread | 2 threads | speed-up min | speed-up median | speed-up paired | pair (two 1-thread runs at once) | ceiling min / median / paired | RSS MiB 1 / 2 | size 1 / 2 (bytes) |"
+  echo "|---|---|---|---|---|---|---|---|---|---|"
   for flags in "${thread_configs[@]}"; do
     load_pair vmc1 vmc2 "$(key "$flags")"
     read -r pmin pmed <<<"$(colstat pair "$(key "$flags")" 3)"
+    pceil=$(awk -v p="$(paired vmc1 pair "$(key "$flags")")" 'BEGIN { if (p == "-") print "-"; else printf "%.2f", 2 * p }')
     echo "| $flags | $(secs "$amin") / $(secs "$amed") | $(secs "$bmin") / $(secs "$bmed") |" \
-      "$(ratio "$amin" "$bmin") | $(ratio "$amed" "$bmed") |" \
-      "$(secs "$pmin") / $(secs "$pmed") | $(ratio "$((2 * amin))" "$pmin") / $(ratio "$((2 * amed))" "$pmed") |" \
+      "$(ratio "$amin" "$bmin") | $(ratio "$amed" "$bmed") | $(paired vmc1 vmc2 "$(key "$flags")") |" \
+      "$(secs "$pmin") / $(secs "$pmed") | $(ratio "$((2 * amin))" "$pmin") / $(ratio "$((2 * amed))" "$pmed") / $pceil |" \
       "$(mib "$arss") / $(mib "$brss") | $asize / $bsize |"
   done
 fi

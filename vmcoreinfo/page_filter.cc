@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <memory>
+#include <span>
 
 #include "vmcoreinfo/address_space.h"
 #include "vmcoreinfo/kernel_model.h"
@@ -85,8 +87,20 @@ class MemMapFilter final : public PageFilter {
   static constexpr uint64_t kMaxReadPfns = 1u << 15;  // a 128 MiB section's
 
   struct Buffers {
-    std::vector<std::byte> bytes;
-    std::vector<uint8_t> ok;  // per struct page: read successfully
+    // Allocated once for the largest window, and never zero-filled: what it
+    // holds is read over (the window shrinks and grows again after every
+    // long free block). Pages the windows never reach are never touched.
+    std::unique_ptr<std::byte[]> storage;
+    size_t capacity = 0;
+    std::span<std::byte> bytes;  // the window's struct pages
+    std::vector<uint8_t> ok;     // per struct page: read successfully
+    void resize(size_t n, size_t largest) {
+      if (n > capacity) {
+        capacity = std::max(n, largest);
+        storage.reset(new std::byte[capacity]);
+      }
+      bytes = {storage.get(), n};
+    }
   };
   static Buffers& buffers() {
     thread_local Buffers b;
@@ -133,8 +147,8 @@ class MemMapFilter final : public PageFilter {
         continue;
       }
       std::span<const std::byte> next;
-      if (i + 1 < count && buf.ok[i + 1]) next = std::span(buf.bytes).subspan((i + 1) * size_, size_);
-      Verdict v = judge(p, std::span(buf.bytes).subspan(i * size_, size_), next, vaddr + i * size_);
+      if (i + 1 < count && buf.ok[i + 1]) next = buf.bytes.subspan((i + 1) * size_, size_);
+      Verdict v = judge(p, buf.bytes.subspan(i * size_, size_), next, vaddr + i * size_);
       if (!v.reason) {
         ++p;
         continue;
@@ -203,9 +217,7 @@ class MemMapFilter final : public PageFilter {
   // one readable or not; physically contiguous runs are read at once.
   void read_struct_pages(uint64_t vaddr, uint64_t count, Buffers& buf) const {
     uint64_t bytes = count * size_;
-    // Grown, never shrunk: resize() would zero what is about to be read over
-    // (the window shrinks and grows again after every long free block).
-    if (buf.bytes.size() < bytes) buf.bytes.resize(bytes);
+    buf.resize(bytes, (kMaxReadPfns + 1) * size_);
     buf.ok.assign(count, 1);
     uint64_t off = 0;
     while (off < bytes) {
@@ -217,11 +229,11 @@ class MemMapFilter final : public PageFilter {
         continue;
       }
       uint64_t len = std::min(bytes - off, t->contiguous);
-      if (!memory_.read_physical(t->paddr, std::span(buf.bytes).subspan(off, len))) {
+      if (!memory_.read_physical(t->paddr, buf.bytes.subspan(off, len))) {
         // Isolate the bad pages of the run.
         for (uint64_t o = 0; o < len;) {
           uint64_t l = std::min(len - o, 4096 - ((t->paddr + o) & 4095));
-          if (!memory_.read_physical(t->paddr + o, std::span(buf.bytes).subspan(off + o, l))) {
+          if (!memory_.read_physical(t->paddr + o, buf.bytes.subspan(off + o, l))) {
             mark_bad(off + o, l, buf);
           }
           o += l;

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <system_error>
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #endif
@@ -55,7 +57,13 @@ T await_change(const std::atomic<T>& value, T old) {
 }  // namespace
 
 WorkPipeline::WorkPipeline(int threads) {
-  for (int t = 1; t < threads; ++t) helpers_.emplace_back([this, t] { helper(t); });
+  for (int t = 1; t < threads; ++t) {
+    try {
+      helpers_.emplace_back([this, t] { helper(t); });
+    } catch (const std::system_error&) {
+      break;  // a capture kernel short of threads: fewer helpers, same result
+    }
+  }
 }
 
 WorkPipeline::~WorkPipeline() {

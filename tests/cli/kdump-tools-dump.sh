@@ -37,8 +37,13 @@ vm_locked extract_kdump_tools || exit 1
 # the package's postinst installs it (/etc/default/kdump-tools from the
 # shipped template, nothing changed: MAKEDUMP_ARGS and KDUMP_DUMP_DMESG take
 # their defaults), and the LSB functions it sources.
+# Built once per version of this script: the 6.1 and 6.12 fixtures run at
+# the same time, and rebuilding the tree under the other one's image build
+# (rm, then mv) once made it vanish there for a moment.
 tree=$KT/initrd-tree
+tree_key=$(sha256sum "${BASH_SOURCE[0]}" | cut -d' ' -f1)
 build_tree() {
+  [[ -d $tree && $(cat "$tree.key" 2>/dev/null) == "$tree_key" ]] && return 0
   rm -rf "$tree.tmp"
   mkdir -p "$tree.tmp"/{usr/sbin,etc/default,lib/lsb,var}
   install -m 755 "$KT/pkg/usr/sbin/kdump-config" "$tree.tmp/usr/sbin/kdump-config"
@@ -46,6 +51,7 @@ build_tree() {
   cp -a /lib/lsb/. "$tree.tmp/lib/lsb/"
   rm -rf "$tree"
   mv "$tree.tmp" "$tree"
+  echo "$tree_key" >"$tree.key"
 }
 vm_locked build_tree || exit 1
 

@@ -292,7 +292,8 @@ class ChunkProcessor {
     }
   }
 
-  // Runs on one thread (the side task): the only writer of report_ meanwhile.
+  // Runs on the calling thread, the only writer of report_ (helpers touch only
+  // the batches they compress).
   Status write(const Batch& b, DumpWriter& writer) {
     records_.clear();
     for (size_t i = 0; i < b.pfns.size(); ++i) {

@@ -31,6 +31,9 @@ for flags in "-l -d 31" "-c -d 31" "-z -d 31"; do
   tag=$(echo "$flags" | tr -d ' -')
   run "vmcollect-$tag" vmcollect $flags --message-level 23 "$VMCORE" "$OUT/vmcore-vmcollect-$tag"
 done
+# /proc/vmcore read() into the reused buffers (--non-mmap) instead of mapped.
+run vmcollect-ld31-nonmmap vmcollect -l -d 31 --non-mmap --message-level 23 "$VMCORE" \
+  "$OUT/vmcore-vmcollect-ld31-nonmmap"
 if command -v makedumpfile >/dev/null 2>&1; then
   run makedumpfile-ld31 makedumpfile -l -d 31 --message-level 23 "$VMCORE" "$OUT/vmcore-makedumpfile-ld31"
 fi

@@ -1,7 +1,9 @@
 #include "collector/parallel.h"
 
+#include <sched.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <system_error>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -39,8 +41,8 @@ namespace {
 // usually comes within microseconds, and a sleep costs a wake-up that, on a
 // virtual machine, can take longer than a grain of work.
 template <typename T>
-T await_change(const std::atomic<T>& value, T old) {
-  for (int spin = 0; spin < 4096; ++spin) {
+T await_change(const std::atomic<T>& value, T old, int spins) {
+  for (int spin = 0; spin < spins; ++spin) {
     T now = value.load(std::memory_order_acquire);
     if (now != old) return now;
 #if defined(__x86_64__) || defined(__i386__)
@@ -54,9 +56,19 @@ T await_change(const std::atomic<T>& value, T old) {
   }
 }
 
+// CPUs this process may run on.
+int usable_cpus() {
+  cpu_set_t set;
+  if (::sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return resolve_thread_count(0);
+}
+
 }  // namespace
 
 WorkPipeline::WorkPipeline(int threads) {
+  // With more threads than CPUs a spinning thread holds the CPU that the
+  // thread it waits for needs: sleep at once.
+  spins_ = threads <= usable_cpus() ? 4096 : 0;
   for (int t = 1; t < threads; ++t) {
     try {
       helpers_.emplace_back([this, t] { helper(t); });
@@ -111,7 +123,7 @@ void WorkPipeline::helper(int thread) {
   for (;;) {
     const uint64_t ticket = next_ticket_.fetch_add(1, std::memory_order_relaxed);
     uint64_t published = published_.load(std::memory_order_acquire);
-    while (published != kStopped && ticket >= published) published = await_change(published_, published);
+    while (published != kStopped && ticket >= published) published = await_change(published_, published, spins_);
     if (published == kStopped) return;
     run(slot_of_ticket(ticket), ticket, thread);
   }
@@ -145,7 +157,7 @@ void WorkPipeline::wait(Job job) {
   help(job);
   Slot& s = slot(job);
   for (int64_t done = s.done.load(std::memory_order_acquire); done < s.items;) {
-    done = await_change(s.done, done);
+    done = await_change(s.done, done, spins_);
   }
 }
 

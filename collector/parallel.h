@@ -70,6 +70,7 @@ class WorkPipeline {
   void helper(int thread);
 
   Slot slots_[2];
+  int spins_ = 0;                            // pauses before a waiting thread sleeps
   Job submitted_ = 0;                        // jobs submitted so far (the caller's)
   std::atomic<uint64_t> next_ticket_{0};     // the next item to take
   std::atomic<uint64_t> published_{0};       // tickets below it belong to a submitted job

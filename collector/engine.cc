@@ -141,7 +141,7 @@ class ChunkProcessor {
     batch.pfns.assign(pfns.begin(), pfns.end());
     batch.cycle_start = cycle_start;
     batch.keep = &keep;
-    if (!copy_input_) map_sources(batch, cycle_start, keep);
+    if (!copy_input_) map_sources(batch);
     const size_t n = pfns.size();
     const auto grains = static_cast<int64_t>((n + kGrain - 1) / kGrain);
     auto grain = [this, &batch, n](int64_t g, int tid) {
@@ -235,14 +235,14 @@ class ChunkProcessor {
   void retry_unread(Batch& b) {
     for (size_t k = 0; k < b.pfns.size(); ++k) {
       if (b.sources[k] != nullptr) continue;
-      read_single(b, k, b.cycle_start, *b.keep);
+      read_single(b, k);
       if (b.sources[k] != nullptr) compress_one(b, k, 0);
     }
   }
 
   // Maps runs of consecutive pfns; a run that fails is retried page by page so
   // one bad page does not cost its neighbours.
-  void map_sources(Batch& b, uint64_t cycle_start, std::vector<uint64_t>& keep) {
+  void map_sources(Batch& b) {
     const std::vector<uint64_t>& pfns = b.pfns;
     size_t i = 0;
     while (i < pfns.size()) {
@@ -254,13 +254,13 @@ class ChunkProcessor {
         for (size_t k = i; k < j; ++k) b.sources[k] = view->data() + (k - i) * page_size_;
         b.views.push_back(std::move(view).value());
       } else {
-        for (size_t k = i; k < j; ++k) read_single(b, k, cycle_start, keep);
+        for (size_t k = i; k < j; ++k) read_single(b, k);
       }
       i = j;
     }
   }
 
-  void read_single(Batch& b, size_t k, uint64_t cycle_start, std::vector<uint64_t>& keep) {
+  void read_single(Batch& b, size_t k) {
     uint64_t pfn = b.pfns[k];
     auto view = memory_.pages(pfn, 1);
     if (view.ok()) {
@@ -269,7 +269,7 @@ class ChunkProcessor {
       return;
     }
     b.sources[k] = nullptr;
-    clear_bit(keep, pfn - cycle_start);
+    clear_bit(*b.keep, pfn - b.cycle_start);
     report_.excluded[ExcludeReason::kUnreadable]++;
     add_unreadable(report_.unreadable, pfn);
     if (report_.warnings.size() < 16) report_.warnings.push_back(view.error().describe());

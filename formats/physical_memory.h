@@ -94,12 +94,6 @@ class PhysicalMemory {
   // to read page data once (see io::InputFile::prefers_read).
   virtual bool prefers_copy() const { return false; }
 
- protected:
-  // For copy_pages(): out must hold exactly count pages.
-  Status check_copy_size(uint64_t count, std::span<const std::byte> out) const;
-
- public:
-
   // A small read at a physical address, possibly crossing pages (mem_map,
   // page tables, printk buffers). Fails on unavailable pages.
   virtual Status read_physical(uint64_t paddr, std::span<std::byte> out) = 0;
@@ -107,6 +101,10 @@ class PhysicalMemory {
   // What reading has cost so far (see ReadCounters); zeros from a reader that
   // does not count.
   virtual ReadCounters read_counters() const { return {}; }
+
+ protected:
+  // For copy_pages(): out must hold exactly count pages.
+  Status check_copy_size(uint64_t count, std::span<const std::byte> out) const;
 };
 
 // Raw physical memory (/dev/oldmem, QEMU pmemsave images): file offset ==

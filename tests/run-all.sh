@@ -31,13 +31,29 @@ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVMCOLLECT_WERROR=ON \
   -DVMCOLLECT_VM_TESTS=ON >/dev/null
 cmake --build "$build" -j"$(nproc)"
 
+# The VM tests hold about 8 GiB of dumps and images at once, and CI's disk is
+# not sized by us: say how much there was, and the least that was left, so
+# that a "No space left on device" in a test's log is read for what it is.
+free_mib() { df -B1M --output=avail "$build" | tail -n1 | tr -d ' '; }
+echo "run-all: $(free_mib) MiB free on the build's disk before ctest"
+least_free=$build/least-free-mib
+free_mib >"$least_free"
+(least=$(free_mib)
+while sleep 3; do
+  now=$(free_mib)
+  if ((now < least)); then least=$now; echo "$least" >"$least_free"; fi
+done) &
+watcher=$!
 failed=()
 (cd "$build" && ctest --output-on-failure -j"$(nproc)" --timeout 1800 "$@") || failed+=(ctest)
+kill "$watcher" 2>/dev/null || true
+disk_note="least free space on the build's disk during ctest: $(cat "$least_free") MiB"
+echo "run-all: $disk_note"
 if ((sanitizers)); then
   bash tests/run-sanitizers.sh || failed+=(sanitizers)
 fi
 if ((${#failed[@]})); then
-  echo "run-all: FAILED: ${failed[*]}"
+  echo "run-all: FAILED: ${failed[*]} ($disk_note)"
   exit 1
 fi
 echo "run-all: all stages passed"

@@ -414,5 +414,6 @@ tr -d '\n' <"$out/pre-panic/uname" >"$out/kernel-version"
 echo >>"$out/kernel-version"
 echo "$VM_KPKG $VM_KVER_PKG" >"$out/kernel-package"
 [[ $keep_work == 1 ]] || rm -rf "$work"
+vm_sparsify "$out/vmcore" ${pmemsave:+"$pmemsave"} ${guest_dumps:+"$guest_dumps"/*}
 touch "$out/ok"
 vm_log "done: $out (vmcore $size bytes, $(cat "$out/kernel-version"), ${total}s)"

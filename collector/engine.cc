@@ -19,6 +19,7 @@
 #include "collector/bitmap.h"
 #include "collector/parallel.h"
 #include "formats/kdump_format.h"
+#include "formats/scratch_buffer.h"
 
 namespace vmc {
 namespace {
@@ -189,15 +190,17 @@ class ChunkProcessor {
     std::vector<uint64_t> pfns;
     uint64_t cycle_start = 0;
     std::vector<uint64_t>* keep = nullptr;  // the cycle's bits, for pages found unreadable
-    std::unique_ptr<std::byte[]> slots;  // not zero-filled: written before read
+    // Huge-page backed where the kernel allows (formats/scratch_buffer.h); not
+    // zero-filled: written before read.
+    io::ScratchBuffer slots;
     std::vector<const std::byte*> sources;
     std::vector<Slot> results;
     std::vector<io::ByteView> views;
-    std::unique_ptr<std::byte[]> input;  // page data read by copy_sources
+    io::ScratchBuffer input;  // page data read by copy_sources
     void reserve(size_t pages, size_t slot_size, size_t input_page_size) {
       pfns.reserve(pages);
-      slots.reset(new std::byte[pages * slot_size + 1]);
-      if (input_page_size != 0) input.reset(new std::byte[pages * input_page_size]);
+      slots = io::ScratchBuffer(pages * slot_size + 1);
+      if (input_page_size != 0) input = io::ScratchBuffer(pages * input_page_size);
       sources.resize(pages);
       results.resize(pages);
     }
@@ -210,13 +213,13 @@ class ChunkProcessor {
   void copy_sources(Batch& b, size_t lo, size_t hi) {
     for (size_t i = lo, j; i < hi; i = j) {
       for (j = i + 1; j < hi && b.pfns[j] == b.pfns[j - 1] + 1;) ++j;
-      std::byte* dst = b.input.get() + i * page_size_;
+      std::byte* dst = b.input.data() + i * page_size_;
       if (memory_.copy_pages(b.pfns[i], j - i, {dst, (j - i) * page_size_}).ok()) {
         for (size_t k = i; k < j; ++k) b.sources[k] = dst + (k - i) * page_size_;
         continue;
       }
       for (size_t k = i; k < j; ++k) {
-        std::byte* page = b.input.get() + k * page_size_;
+        std::byte* page = b.input.data() + k * page_size_;
         b.sources[k] = memory_.copy_pages(b.pfns[k], 1, {page, page_size_}).ok() ? page : nullptr;
       }
     }
@@ -284,7 +287,7 @@ class ChunkProcessor {
     r.zero = compress::is_zero_page(page);
     if (r.zero || codecs_.empty()) return;
     auto& codec = *codecs_[static_cast<size_t>(tid)];
-    std::span<std::byte> dst(b.slots.get() + i * slot_size_, slot_size_);
+    std::span<std::byte> dst(b.slots.data() + i * slot_size_, slot_size_);
     size_t n = codec.compress(page, dst);
     if (n != 0 && n < page_size_) {
       r.size = static_cast<uint32_t>(n);
@@ -303,7 +306,7 @@ class ChunkProcessor {
       // zero page (makedumpfile's -d 1), ELF leaves long runs of them out.
       if (r.zero && (options_.dump_level & kDumpLevelZero)) report_.excluded[ExcludeReason::kZero]++;
       std::span<const std::byte> data =
-          r.size != 0 ? std::span<const std::byte>(b.slots.get() + i * slot_size_, r.size)
+          r.size != 0 ? std::span<const std::byte>(b.slots.data() + i * slot_size_, r.size)
                       : std::span<const std::byte>(b.sources[i], page_size_);
       records_.push_back({b.pfns[i], data, r.size != 0 ? r.flag : 0u, r.zero});
     }

@@ -12,6 +12,7 @@
 #include <memory>
 #include <span>
 
+#include "formats/scratch_buffer.h"
 #include "vmcoreinfo/address_space.h"
 #include "vmcoreinfo/kernel_model.h"
 #include "vmcoreinfo/page_classify.h"
@@ -90,16 +91,16 @@ class MemMapFilter final : public PageFilter {
     // Allocated once for the largest window, and never zero-filled: what it
     // holds is read over (the window shrinks and grows again after every
     // long free block). Pages the windows never reach are never touched.
-    std::unique_ptr<std::byte[]> storage;
+    io::ScratchBuffer storage;  // huge-page backed where the kernel allows
     size_t capacity = 0;
     std::span<std::byte> bytes;  // the window's struct pages
     std::vector<uint8_t> ok;     // per struct page: read successfully
     void resize(size_t n, size_t largest) {
       if (n > capacity) {
         capacity = std::max(n, largest);
-        storage.reset(new std::byte[capacity]);
+        storage = io::ScratchBuffer(capacity);
       }
-      bytes = {storage.get(), n};
+      bytes = {storage.data(), n};
     }
   };
   static Buffers& buffers() {

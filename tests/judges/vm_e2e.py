@@ -178,7 +178,7 @@ class Judge:
             with open(out, "rb") as f:
                 text = f.read()
         if os.path.exists(out):
-            os.unlink(out)
+            kdump_judge.discard(out)
         return rc, text, (o + e)
 
     def dmesg_matches(self, path, label):
@@ -215,7 +215,7 @@ class Judge:
                           "vmcollect --dump-dmesg raw vmcore"):
             with open(ours, "rb") as f:
                 self.check(f.read() == text, "vmcollect --dump-dmesg equals makedumpfile's log")
-            os.unlink(ours)
+            kdump_judge.discard(ours)
 
     def makedumpfile_bits(self, level, elf=False):
         out = self.path(f"makedumpfile-{'E' if elf else 'l'}-d{level}")
@@ -223,7 +223,7 @@ class Judge:
         if not self.expect_ok(cmd, f"makedumpfile {'-E' if elf else '-l'} -d {level}"):
             return None
         bits, _ = kdump_judge.dumped_bits(kdump_judge.open_dump(out))
-        os.unlink(out)
+        kdump_judge.discard(out)
         return bits
 
     def codecs_at_level(self, level):
@@ -247,7 +247,7 @@ class Judge:
                 self.dmesg_refused(out, name, codec)
             if codec == "-l" and level == 1:
                 self.flattened_round_trip(out, ["-l", "-d", "1"], "-l -d 1")
-            os.unlink(out)
+            kdump_judge.discard(out)
         return ref_bits
 
     def flattened_round_trip(self, direct, options, label):
@@ -269,7 +269,7 @@ class Judge:
                 if not same:
                     self.pages_equal_raw(rebuilt, f"{name} -R {label}")
             if os.path.exists(rebuilt):
-                os.unlink(rebuilt)
+                kdump_judge.discard(rebuilt)
 
     def elf_output(self):
         print("== -E (ELF output)", flush=True)
@@ -290,7 +290,7 @@ class Judge:
                    f"vmcore-dmesg reads the -E output, log equal to the raw vmcore's"
                    f" (exit {our_vd[0]}/{ref_vd[0]}, {len(our_vd[1])}/{len(ref_vd[1])} chars)")
         self.flattened_round_trip(out, ["-E", "-d", "1"], "-E -d 1")
-        os.unlink(out)
+        kdump_judge.discard(out)
 
     def capture_dumps(self, ref_bits_d1):
         print("== dumps vmcollect wrote inside the capture kernel", flush=True)
@@ -348,7 +348,7 @@ class Judge:
                                  "vmcollect -l -d 1 onto a 48 MiB tmpfs")
         if rc != 99 and os.path.exists(kept):
             self.cut_short(kept, "real full disk (48 MiB tmpfs)", rc, err, f"{mnt}/vmcore")
-            os.unlink(kept)
+            kdump_judge.discard(kept)
         else:
             print(f"  note mounting a tmpfs is not allowed here ({err.strip()[-200:]}):"
                   " checking an injected ENOSPC instead", flush=True)
@@ -357,7 +357,7 @@ class Judge:
                                       f"--inject-fault=write-enospc={limit}", self.raw_path, kept],
                                      "vmcollect -l -d 1, ENOSPC injected at 48 MiB")
             self.cut_short(kept, "injected ENOSPC at 48 MiB", rc, err, kept)
-            os.unlink(kept)
+            kdump_judge.discard(kept)
         os.rmdir(mnt)
 
     def run_all(self):

@@ -2,7 +2,7 @@
 //
 // Why: the engine's page buffers and the filter's struct-page window are a few
 // MiB that every run touches once. Each first touch of a 4 KiB page is a page
-// fault, and on a virtualised host a fault is dear: 15-37 us each on this
+// fault, and on a virtualised host a fault is dear: 13-37 us each on this
 // project's 2-vCPU PVM machine (bench/RESULTS.md), where 4 MiB of
 // 4 KiB faults cost more than the whole mem_map pass. Backed by 2 MiB pages,
 // the same buffer costs one fault per 2 MiB. Where the kernel has no THP, or

@@ -37,7 +37,8 @@ ScratchBuffer::ScratchBuffer(size_t bytes) : size_(bytes) {
     return;
   }
   const size_t tail = bytes % kHugePage;
-  mapped_bytes_ = tail >= kMapAtLeast ? round_up(bytes, kHugePage) : round_up(bytes, static_cast<size_t>(::sysconf(_SC_PAGESIZE)));
+  const auto small_page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  mapped_bytes_ = round_up(bytes, tail >= kMapAtLeast ? kHugePage : small_page);
   data_ = map_aligned(mapped_bytes_);
   if (data_ == nullptr) throw std::bad_alloc();
 }

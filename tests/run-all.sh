@@ -31,9 +31,11 @@ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVMCOLLECT_WERROR=ON \
   -DVMCOLLECT_VM_TESTS=ON >/dev/null
 cmake --build "$build" -j"$(nproc)"
 
-# The VM tests hold about 8 GiB of dumps and images at once, and CI's disk is
-# not sized by us: say how much there was, and the least that was left, so
-# that a "No space left on device" in a test's log is read for what it is.
+# A whole run peaks at about 8 GiB on disk beside the source (dumps, images,
+# outputs being judged; measured 2026-11-30), plus 2.4 GiB of kernel packages
+# in /var/tmp/vmcollect-vm. CI's disk is not sized by us: say how much there
+# was, and the least that was left, so that a "No space left on device" in a
+# test's log is read for what it is.
 free_mib() { df -B1M --output=avail "$build" | tail -n1 | tr -d ' '; }
 echo "run-all: $(free_mib) MiB free on the build's disk before ctest"
 least_free=$build/least-free-mib

@@ -37,10 +37,11 @@ cmake --build "$build" -j"$(nproc)"
 # was, and the least that was left, so that a "No space left on device" in a
 # test's log is read for what it is.
 free_mib() { df -B1M --output=avail "$build" | tail -n1 | tr -d ' '; }
-echo "run-all: $(free_mib) MiB free on the build's disk before ctest"
+free_before=$(free_mib)
+echo "run-all: $free_before MiB free on the build's disk before ctest"
 least_free=$build/least-free-mib
-free_mib >"$least_free"
-(least=$(free_mib)
+echo "$free_before" >"$least_free"
+(least=$free_before
 while sleep 3; do
   now=$(free_mib)
   if ((now < least)); then least=$now; echo "$least" >"$least_free"; fi

@@ -92,14 +92,10 @@ class MemMapFilter final : public PageFilter {
     // holds is read over (the window shrinks and grows again after every
     // long free block). Pages the windows never reach are never touched.
     io::ScratchBuffer storage;  // huge-page backed where the kernel allows
-    size_t capacity = 0;
     std::span<std::byte> bytes;  // the window's struct pages
     std::vector<uint8_t> ok;     // per struct page: read successfully
     void resize(size_t n, size_t largest) {
-      if (n > capacity) {
-        capacity = std::max(n, largest);
-        storage = io::ScratchBuffer(capacity);
-      }
+      if (n > storage.size()) storage = io::ScratchBuffer(std::max(n, largest));
       bytes = {storage.data(), n};
     }
   };

@@ -119,6 +119,7 @@ class ChunkProcessor {
   ChunkProcessor(PhysicalMemory& memory, const CollectOptions& options, CollectReport& report)
       : memory_(memory), options_(options), report_(report), page_size_(memory.page_size()) {
     threads_ = std::max(1, options.threads);
+    if (threads_ == 1) grain_pages_ = 64;
     copy_input_ = memory.prefers_copy();
     if (options.codec != compress::CodecKind::none) {
       for (int i = 0; i < threads_; ++i) codecs_.push_back(compress::make_codec(options.codec));
@@ -144,9 +145,9 @@ class ChunkProcessor {
     batch.keep = &keep;
     if (!copy_input_) map_sources(batch);
     const size_t n = pfns.size();
-    const auto grains = static_cast<int64_t>((n + kGrain - 1) / kGrain);
+    const auto grains = static_cast<int64_t>((n + grain_pages_ - 1) / grain_pages_);
     auto grain = [this, &batch, n](int64_t g, int tid) {
-      size_t lo = static_cast<size_t>(g) * kGrain, hi = std::min(n, lo + kGrain);
+      size_t lo = static_cast<size_t>(g) * grain_pages_, hi = std::min(n, lo + grain_pages_);
       if (copy_input_) copy_sources(batch, lo, hi);
       for (size_t i = lo; i < hi; ++i) compress_one(batch, i, tid);
     };
@@ -178,7 +179,11 @@ class ChunkProcessor {
   }
 
  private:
-  static constexpr size_t kGrain = 16;  // pages handed to a worker at a time
+  // Pages handed to a worker at a time, and read with one pread when their
+  // pfns are consecutive. Small with helpers, for balance; larger alone, as a
+  // system call costs ~3 us in a paravirtualized guest (1,460 reads of 64 KiB
+  // at -l -d 31 on the 1 GiB test dump), and 256 KiB still sits in L2.
+  size_t grain_pages_ = 16;
 
   struct Slot {
     uint32_t size = 0;  // compressed size; 0 = stored raw

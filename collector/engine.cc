@@ -119,7 +119,7 @@ class ChunkProcessor {
   ChunkProcessor(PhysicalMemory& memory, const CollectOptions& options, CollectReport& report)
       : memory_(memory), options_(options), report_(report), page_size_(memory.page_size()) {
     threads_ = std::max(1, options.threads);
-    if (threads_ == 1) grain_pages_ = 64;
+    grain_pages_ = std::clamp<size_t>(options.chunk_pages / (4 * static_cast<size_t>(threads_)), 16, 64);
     copy_input_ = memory.prefers_copy();
     if (options.codec != compress::CodecKind::none) {
       for (int i = 0; i < threads_; ++i) codecs_.push_back(compress::make_codec(options.codec));
@@ -180,9 +180,10 @@ class ChunkProcessor {
 
  private:
   // Pages handed to a worker at a time, and read with one pread when their
-  // pfns are consecutive. Small with helpers, for balance; larger alone, as a
-  // system call costs ~3 us in a paravirtualized guest (1,460 reads of 64 KiB
-  // at -l -d 31 on the 1 GiB test dump), and 256 KiB still sits in L2.
+  // pfns are consecutive: four grains of a chunk per thread, for balance, but
+  // 16-64 pages. A system call costs ~3 us in a paravirtualized guest (1,460
+  // reads of 64 KiB at -l -d 31 on the 1 GiB test dump, 352 of 256 KiB now),
+  // and 256 KiB still sits in L2.
   size_t grain_pages_ = 16;
 
   struct Slot {

@@ -29,4 +29,8 @@ set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 # Only what install() rules marked for the package.
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+# Stripped, as Debian ships binaries: kdump-config copies it into the capture
+# initramfs, which the capture kernel holds in RAM (a RelWithDebInfo build
+# carries over 20 MiB of debug info).
+set(CPACK_STRIP_FILES ON)
 include(CPack)

@@ -64,6 +64,8 @@ expect_grep "maintainer scripts inside" "$T/info.txt" "postinst"
 # Install; leave the host as found whatever happens next.
 cleanup_hooks+=("apt-get purge -y -qq vmcollect >/dev/null 2>&1")
 apt-get install -y -qq "$deb" >"$T/install.log" 2>&1 || { cat "$T/install.log" >&2; fail "apt-get install $deb failed"; }
+expect_eq "the installed binary is stripped (a capture initramfs holds it in RAM)" \
+  "$(readelf -S /usr/sbin/vmcollect | grep -c '\.debug_info')" 0
 expect_eq "makedumpfile now resolves to vmcollect" "$(readlink -f /usr/bin/makedumpfile)" /usr/sbin/vmcollect
 expect_eq "vmcore-dmesg now resolves to vmcollect" "$(readlink -f /usr/sbin/vmcore-dmesg)" /usr/sbin/vmcollect
 expect_grep "makedumpfile -v is vmcollect" <(makedumpfile -v 2>&1) "vmcollect"

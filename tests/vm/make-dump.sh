@@ -93,9 +93,11 @@ vm_need_packages qemu-system-x86 busybox-static kexec-tools cpio xz-utils gcc li
 vm_kernel_setup "$kernel"
 
 # ---------------------------------------------------------------- initramfs
+# Binaries go in stripped, as a distribution's initramfs holds them: the capture
+# kernel unpacks the image into RAM, and debug info would take tens of MiB there.
 copy_bin() { # copy_bin SRC DEST-IN-ROOT ROOT: the binary plus what ldd says it loads
   local src=$1 dst=$2 root=$3 lib
-  install -D -m 755 "$src" "$root$dst"
+  install -D -m 755 -s "$src" "$root$dst"
   while read -r lib; do
     [[ -n $lib && -e $lib ]] || continue
     [[ -e $root$lib ]] || install -D -m 755 "$(readlink -f "$lib")" "$root$lib"

@@ -15,6 +15,7 @@
 #include "vmcoreinfo/address_space.h"
 #include "vmcoreinfo/dmesg.h"
 #include "vmcoreinfo/page_filter.h"
+#include "vmcoreinfo/utsname.h"
 #include "vmcoreinfo/vmcoreinfo.h"
 
 namespace vmc {
@@ -71,7 +72,25 @@ Result<Facts> open_facts(const Options& o, Messenger& m, int& exit_code) {
   return facts;
 }
 
-DumpHeaderInfo header_for(const Options& o, const Facts& f) {
+// An ELF dump carries no uname but the release; the dead kernel's own
+// init_uts_ns has it all, as makedumpfile copies it. (A kdump input's header
+// had it already.)
+void add_uname_from_memory(DumpHeaderInfo& h, const Facts& f, const Messenger& m) {
+  auto kernel = make_x86_64_address_space(*f.memory, *f.info);
+  auto uts = kernel ? read_kernel_utsname(**kernel, *f.info) : Result<KernelUtsname>(std::move(kernel).error());
+  if (!uts) {
+    m.error("Warning: the header's uname has the release only (readers such as drgn may not open the dump): " +
+            uts.error().describe() + "\n");
+    return;
+  }
+  h.sysname = uts->sysname;
+  h.nodename = uts->nodename;
+  h.version = uts->version;
+  if (!uts->machine.empty()) h.machine = uts->machine;
+  h.domainname = uts->domainname;
+}
+
+DumpHeaderInfo header_for(const Options& o, const Facts& f, const Messenger& m) {
   const DumpMetadata& md = f.memory->metadata();
   DumpHeaderInfo h;
   h.page_size = md.page_size;
@@ -91,6 +110,7 @@ DumpHeaderInfo header_for(const Options& o, const Facts& f) {
   if (md.phys_base) h.phys_base = *md.phys_base;
   if (f.info) {
     if (h.release.empty()) h.release = f.info->osrelease();
+    if (h.version.empty()) add_uname_from_memory(h, f, m);
     if (auto pb = f.info->number("phys_base")) h.phys_base = static_cast<uint64_t>(*pb);
   }
   // The crash time, as makedumpfile records it: the same dump gives the same file.
@@ -132,7 +152,7 @@ int run_create(const Options& asked, const std::atomic<int>* cancel, Messenger& 
   if (!filter) return fail(m, filter.error());
   if (o.check_params) return kExitCompleted;
 
-  if (o.split) return run_split(o, *facts->memory, filter->get(), header_for(o, *facts), cancel, m);
+  if (o.split) return run_split(o, *facts->memory, filter->get(), header_for(o, *facts, m), cancel, m);
   std::unique_ptr<io::OutputFile> file;
   if (o.flatten) {
     file = io::with_faults(io::stdout_output(), o.faults_out);
@@ -143,7 +163,7 @@ int run_create(const Options& asked, const std::atomic<int>* cancel, Messenger& 
   }
   std::unique_ptr<io::OutputFile> flat = o.flatten ? make_flattened_output(*file) : nullptr;
   io::OutputFile& out = flat ? *flat : *file;
-  DumpHeaderInfo header = header_for(o, *facts);
+  DumpHeaderInfo header = header_for(o, *facts, m);
   WriterFactory factory = [&](const DumpPlan& plan) -> Result<std::unique_ptr<DumpWriter>> {
     header.max_dumped_pages = plan.pages;
     header.max_runs = plan.runs;

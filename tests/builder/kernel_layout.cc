@@ -25,7 +25,7 @@ constexpr uint64_t kNx = uint64_t{1} << 63;
 constexpr uint64_t kTailMapping = 0xdead000000000401;  // TAIL_MAPPING made odd: tails must be skipped
 
 // Offsets inside the kernel image (the first 2 MiB, mapped by one PMD).
-constexpr uint64_t kImgTopPgt = 0x0, kImgPhysBase = 0x1000, kImgUts = 0x1800, kImgMemSection = 0x2000;
+constexpr uint64_t kImgTopPgt = 0x0, kImgPhysBase = 0x1000, kImgUts = 0x1400, kImgMemSection = 0x2000;
 constexpr uint64_t kImgStaticSections = 0x10000, kImgFreeHugePage = 0x180000, kImgFreeCompound = 0x181000;
 
 [[noreturn]] void misuse(const std::string& what) {
@@ -46,6 +46,7 @@ std::string hexs(uint64_t v) {
 KernelSpec rhel7_3_10() {
   KernelSpec k;
   k.name = "rhel7_3_10";
+  k.export_uts_name_offset = false;
   k.osrelease = "3.10.0-1160.el7.x86_64";
   // 3.10 struct page: flags, mapping, {index, {_mapcount, _count}}, lru, private/first_page.
   k.off_mapping = 8;
@@ -86,6 +87,7 @@ KernelSpec rhel7_3_10() {
 KernelSpec rhel8_4_18() {
   KernelSpec k;
   k.name = "rhel8_4_18";
+  k.export_uts_name_offset = false;
   k.osrelease = "4.18.0-513.5.1.el8_9.x86_64";
   k.off_compound_head = 8;
   k.pg_lru = 5;
@@ -387,10 +389,20 @@ DumpBuilder& KernelLayoutBuilder::finish() {
     dump_.write_physical(paddr, std::span<const std::byte>(bytes.data(), spec_.page_struct_size));
   }
   dump_.write_value(image_phys(kImgPhysBase), phys_base_);
-  const char release[] = "Linux";
-  dump_.write_physical(image_phys(kImgUts), std::as_bytes(std::span(release)));
+  write_utsname();
   dump_.set_vmcoreinfo(vmcoreinfo());
   return dump_;
+}
+
+// init_uts_ns.name, as the kernel's uname reports it.
+void KernelLayoutBuilder::write_utsname() {
+  constexpr size_t kField = 65;
+  std::vector<std::byte> name(6 * kField);
+  const std::string fields[] = {"Linux", "vmc-test", spec_.osrelease, "#1 SMP PREEMPT_DYNAMIC vmcollect builder",
+                                "x86_64", "(none)"};
+  for (size_t i = 0; i < 6; ++i) std::memcpy(name.data() + i * kField, fields[i].data(), fields[i].size());
+  uint64_t name_offset = spec_.export_uts_name_offset ? 0 : 4;
+  dump_.write_physical(image_phys(kImgUts) + name_offset, name);
 }
 
 std::string KernelLayoutBuilder::vmcoreinfo() const {
@@ -402,7 +414,7 @@ std::string KernelLayoutBuilder::vmcoreinfo() const {
   o << "BUILD-ID=0123456789abcdef0123456789abcdef01234567\n";
   o << "PAGESIZE=4096\n";
   o << "SYMBOL(init_uts_ns)=" << hexs(image_symbol(kImgUts)) << "\n";
-  o << "OFFSET(uts_namespace.name)=0\n";
+  if (k.export_uts_name_offset) o << "OFFSET(uts_namespace.name)=0\n";
   o << "SYMBOL(node_online_map)=" << hexs(image_symbol(0x1900)) << "\n";
   o << "SYMBOL(swapper_pg_dir)=" << hexs(image_symbol(kImgTopPgt)) << "\n";
   o << "SYMBOL(_stext)=" << hexs(image_vaddr_) << "\n";

@@ -59,6 +59,8 @@ struct KernelSpec {
   // and -x vmlinux setups give it); kStatic: plain SPARSEMEM array.
   enum class Sections { kRootArray, kRootPointer, kRootPointerVariable, kStatic } sections = Sections::kRootPointer;
   bool export_section_size_bits = true, export_max_physmem_bits = true, export_length = true;
+  // OFFSET(uts_namespace.name), 5.11+; before, a struct kref put the name at 4.
+  bool export_uts_name_offset = true;
   uint64_t section_flags = 0xf;  // PRESENT | HAS_MEM_MAP | ONLINE (4.13) | EARLY (5.3)
   uint32_t max_physmem_bits = 46;  // 52 with five_level
 
@@ -155,6 +157,7 @@ class KernelLayoutBuilder {
   uint64_t max_pfn() const { return machine_.ram.back().second / 4096; }
 
  private:
+  void write_utsname();  // init_uts_ns.name
   uint64_t alloc(uint64_t size, uint64_t align);
   uint64_t table_for(uint64_t parent_table, unsigned index);
   void map(uint64_t vaddr, uint64_t paddr, unsigned level_of_leaf);  // leaf level: 1 (4K), 2 (2M), 3 (1G)

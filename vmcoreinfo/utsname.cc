@@ -1,0 +1,44 @@
+#include "vmcoreinfo/utsname.h"
+
+#include <array>
+#include <cstddef>
+#include <cstring>
+#include <optional>
+
+namespace vmc {
+namespace {
+
+constexpr size_t kUtsField = 65;  // __NEW_UTS_LEN + 1
+constexpr size_t kUtsFields = 6;  // struct new_utsname
+// Before 5.11 (9a56493f6942), struct uts_namespace began with a struct kref.
+constexpr uint64_t kNameOffsetBefore511 = 4;
+
+std::string field(const std::array<std::byte, kUtsField * kUtsFields>& raw, size_t index) {
+  const char* p = reinterpret_cast<const char*>(raw.data()) + index * kUtsField;
+  return std::string(p, strnlen(p, kUtsField - 1));
+}
+
+std::optional<KernelUtsname> read_at(const KernelAddressSpace& kernel, uint64_t vaddr,
+                                     const std::string& osrelease) {
+  std::array<std::byte, kUtsField * kUtsFields> raw{};
+  if (!kernel.read_virtual(vaddr, raw)) return std::nullopt;
+  KernelUtsname u{field(raw, 0), field(raw, 1), field(raw, 2), field(raw, 3), field(raw, 4), field(raw, 5)};
+  if (u.sysname != "Linux" || u.release.empty() || (!osrelease.empty() && u.release != osrelease)) {
+    return std::nullopt;
+  }
+  return u;
+}
+
+}  // namespace
+
+Result<KernelUtsname> read_kernel_utsname(const KernelAddressSpace& kernel, const VmcoreInfo& info) {
+  auto base = info.require_symbol("init_uts_ns");
+  if (!base) return std::move(base).error();
+  uint64_t offset = info.offset("uts_namespace.name").value_or(kNameOffsetBefore511);
+  if (auto u = read_at(kernel, *base + offset, info.osrelease())) return *u;
+  return Error(ErrorKind::kBadInput, "init_uts_ns.name at " + hex(*base + offset) +
+                                         " does not read as this kernel's uname (release " +
+                                         info.osrelease() + ")");
+}
+
+}  // namespace vmc

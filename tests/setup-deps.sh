@@ -9,7 +9,7 @@ packages=(
   # real dumps under QEMU (tests/vm)
   qemu-system-x86 busybox-static kexec-tools cpio xz-utils gzip libc6-dev
   # independent readers that judge our output
-  makedumpfile crash python3 python3-libkdumpfile file
+  makedumpfile crash python3 python3-libkdumpfile python3-drgn file
   # sanitizer stage (tests/run-sanitizers.sh): clang 14 and its sanitizer
   # runtimes, libomp with its TSan tool Archer, llvm-symbolizer for the stacks
   clang-14 libclang-rt-14-dev libomp-14-dev llvm-14

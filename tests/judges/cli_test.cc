@@ -20,6 +20,7 @@
 #include "formats/kdump_format.h"
 #include "formats/physical_memory.h"
 #include "tests/builder/dump_builder.h"
+#include "tests/builder/kernel_layout.h"
 
 namespace vmc::testing {
 namespace {
@@ -144,6 +145,26 @@ TEST_F(Cli, AGoodDumpWorksAndIsMode0600) {
   EXPECT_MENTIONS(o, "The dumpfile is saved to " + path("out"));
   EXPECT_EQ(mode_of(path("out")), 0600u);
   EXPECT_EQ(kdump_status(read_bytes(path("out"))) & kdump::kIncomplete, 0u);
+}
+
+// libkdumpfile (and so drgn) takes the header's utsname only with a version.
+TEST_F(Cli, TheKdumpHeaderCarriesTheDeadKernelsWholeUname) {
+  KernelLayoutBuilder kernel(debian_6_1());
+  kernel.finish();
+  ASSERT_TRUE(kernel.dump().write_elf(path("kvmcore")).ok());
+  auto o = run({"-l", "-d", "31", path("kvmcore"), path("out")});
+  ASSERT_EQ(o.exit_code, 0) << o.output;
+  EXPECT_EQ(o.output.find("Warning"), std::string::npos) << o.output;
+  auto file = read_bytes(path("out"));
+  ASSERT_GE(file.size(), sizeof(kdump::DiskDumpHeader));
+  kdump::DiskDumpHeader h{};
+  std::memcpy(&h, file.data(), sizeof h);
+  EXPECT_STREQ(h.utsname.sysname, "Linux");
+  EXPECT_STREQ(h.utsname.nodename, "vmc-test");
+  EXPECT_EQ(std::string(h.utsname.release), debian_6_1().osrelease);
+  EXPECT_STREQ(h.utsname.version, "#1 SMP PREEMPT_DYNAMIC vmcollect builder");
+  EXPECT_STREQ(h.utsname.machine, "x86_64");
+  EXPECT_STREQ(h.utsname.domainname, "(none)");
 }
 
 TEST_F(Cli, WrongMagicNamesTheFileAndWhatItStartsWith) {

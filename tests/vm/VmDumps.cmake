@@ -12,7 +12,7 @@
 #                          (vmcore, pre-panic/, capture/, ok, ...; see README.md)
 #   VMCOLLECT_VM_SCRIPTS   the tests/vm directory
 # and vmcollect_add_vm_test(NAME n KERNEL k COMMAND ... [TIMEOUT s] [LABELS ...]
-# [ENVIRONMENT ...] [WORKING_DIRECTORY d]), which adds a test only when
+# [ENVIRONMENT ...] [WORKING_DIRECTORY d] [SKIP_RETURN_CODE c]), which adds a test only when
 # VMCOLLECT_VM_TESTS is ON. That test requires the fixture vmdump_<k> (set up
 # by the vm_dump_<k> test in tests/vm/CMakeLists.txt), carries the label vm,
 # and gets VMCOLLECT_VM_DIR and VMCOLLECT_VM_KERNEL in its environment.
@@ -25,7 +25,7 @@ foreach(_k IN LISTS VMCOLLECT_VM_KERNELS)
 endforeach()
 
 function(vmcollect_add_vm_test)
-  cmake_parse_arguments(PARSE_ARGV 0 A "" "NAME;KERNEL;TIMEOUT;WORKING_DIRECTORY"
+  cmake_parse_arguments(PARSE_ARGV 0 A "" "NAME;KERNEL;TIMEOUT;WORKING_DIRECTORY;SKIP_RETURN_CODE"
                         "COMMAND;LABELS;ENVIRONMENT")
   if(NOT VMCOLLECT_VM_TESTS)
     return()
@@ -49,4 +49,7 @@ function(vmcollect_add_vm_test)
     LABELS "vm;${A_LABELS}"
     TIMEOUT ${A_TIMEOUT}
     ENVIRONMENT "VMCOLLECT_VM_DIR=${VMCOLLECT_VM_DIR_${A_KERNEL}};VMCOLLECT_VM_KERNEL=${A_KERNEL};${A_ENVIRONMENT}")
+  if(DEFINED A_SKIP_RETURN_CODE)
+    set_tests_properties(${A_NAME} PROPERTIES SKIP_RETURN_CODE ${A_SKIP_RETURN_CODE})
+  endif()
 endfunction()

@@ -40,6 +40,34 @@ def discard(path):
     os.unlink(path)
 
 
+def header_attributes(dump):
+    """Every attribute libkdumpfile derives from a dump's headers and notes
+    (uname, architecture, VMCOREINFO, CPU notes, ...), as comparable values:
+    blobs by their bytes. Left out: the file descriptors and the page maps
+    (pages are judged on their own)."""
+    out = {}
+
+    def walk(directory, prefix):
+        for key in list(directory.keys()):
+            name = prefix + key
+            if name.startswith("file.set.") or name.endswith("pagemap"):
+                continue
+            try:
+                value = directory[key]
+            except Exception as e:  # an attribute without a value
+                out[name] = f"unset ({type(e).__name__})"
+                continue
+            if hasattr(value, "keys"):
+                walk(value, name + ".")
+            elif type(value).__name__ == "blob":
+                out[name] = bytes(value)
+            else:
+                out[name] = value
+
+    walk(dump.attr, "")
+    return out
+
+
 def page_size(dump):
     try:
         return int(dump.attr["arch.page_size"])

@@ -7,7 +7,9 @@ raw /proc/vmcore of a real crash, for every output vmcollect makes:
 
   * each codec (none, -c, -l, -p, -z) at -d 0 and -d 1: libkdumpfile reads
     every dumped page equal to the raw vmcore; the dumped pfn set equals
-    makedumpfile's at the same level (one makedumpfile run per level);
+    makedumpfile's at the same level (one makedumpfile run per level), and at
+    -l every attribute libkdumpfile takes from the headers and notes (uname,
+    architecture, CPU registers, VMCOREINFO) equals makedumpfile's;
     makedumpfile --dump-dmesg reads the output and prints the raw vmcore's log
     (Debian's makedumpfile 1.7.2 has no snappy/zstd: for -p/-z it must say so);
   * -F | -R (vmcollect and makedumpfile -R) rebuilds the very same file;
@@ -64,6 +66,7 @@ class Judge:
         self.page_size = kdump_judge.page_size(self.raw)
         self.raw_digests = {}
         self.timings = []
+        self.makedumpfile_header = {}  # level -> header_attributes of its -l dump
 
     # ---- bookkeeping ----------------------------------------------------
     def check(self, ok, what):
@@ -222,9 +225,25 @@ class Judge:
         cmd = ["makedumpfile", "-E" if elf else "-l", "-d", str(level), self.raw_path, out]
         if not self.expect_ok(cmd, f"makedumpfile {'-E' if elf else '-l'} -d {level}"):
             return None
-        bits, _ = kdump_judge.dumped_bits(kdump_judge.open_dump(out))
+        dump = kdump_judge.open_dump(out)
+        bits, _ = kdump_judge.dumped_bits(dump)
+        if not elf:
+            self.makedumpfile_header[level] = kdump_judge.header_attributes(dump)
         kdump_judge.discard(out)
         return bits
+
+    def same_header(self, path, level, label):
+        """libkdumpfile derives the same attributes from our headers and notes
+        as from makedumpfile's at the same level: uname, architecture, CPU
+        registers, VMCOREINFO. (A header uname without a version once left
+        libkdumpfile with no architecture and no CPU notes.)"""
+        ref = self.makedumpfile_header.get(level)
+        if ref is None:
+            return
+        ours = kdump_judge.header_attributes(kdump_judge.open_dump(path))
+        differ = sorted(k for k in set(ours) | set(ref) if ours.get(k) != ref.get(k))
+        self.check(not differ, f"{label}: libkdumpfile's {len(ours)} header attributes equal makedumpfile's"
+                               + (f"; differ: {', '.join(differ[:12])}" if differ else ""))
 
     def codecs_at_level(self, level):
         print(f"== every codec at -d {level}", flush=True)
@@ -241,6 +260,8 @@ class Judge:
             bits, _, _ = self.pages_equal_raw(out, name)
             if bits is not None and ref_bits is not None:
                 self.same_set(bits, ref_bits, name, f"makedumpfile -d {level}")
+            if codec == "-l":
+                self.same_header(out, level, name)
             if codec in MAKEDUMPFILE_CODECS:
                 self.dmesg_matches(out, name)
             else:

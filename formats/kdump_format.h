@@ -15,6 +15,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <string>
 
 #include "formats/endian.h"
 
@@ -42,6 +44,12 @@ struct NewUtsname {
   char domainname[65];
 };
 static_assert(sizeof(NewUtsname) == 390);
+
+// One NUL-padded field of NewUtsname (a full one has no NUL) as a string.
+template <size_t N>
+std::string uts_field(const char (&field)[N]) {
+  return std::string(field, ::strnlen(field, N));
+}
 
 struct DiskDumpHeader {
   char signature[8];

@@ -38,8 +38,6 @@ constexpr uint64_t kDescBatch = 65536;  // descriptors read at a time
 constexpr size_t kPageCacheSize = 16;   // decoded pages kept for read_physical
 constexpr char kDiskdumpSignature[8] = {'D', 'I', 'S', 'K', 'D', 'U', 'M', 'P'};
 
-std::string field(const char* p, size_t cap) { return std::string(p, ::strnlen(p, cap)); }
-
 std::optional<compress::CodecKind> codec_of(uint32_t flag) {
   switch (flag) {
     case kdump::kCompressedZlib:
@@ -232,10 +230,10 @@ class KdumpReader final : public PhysicalMemory {
     }
     header_ = h;
     max_mapnr_ = h.max_mapnr;
-    md_.utsname_release = field(h.utsname.release, 65);
-    md_.utsname_nodename = field(h.utsname.nodename, 65);
-    md_.utsname_version = field(h.utsname.version, 65);
-    md_.utsname_machine = field(h.utsname.machine, 65);
+    md_.utsname_release = kdump::uts_field(h.utsname.release);
+    md_.utsname_nodename = kdump::uts_field(h.utsname.nodename);
+    md_.utsname_version = kdump::uts_field(h.utsname.version);
+    md_.utsname_machine = kdump::uts_field(h.utsname.machine);
     md_.timestamp_sec = h.timestamp_sec.get();
     if (h.nr_cpus > 0) md_.nr_cpus = h.nr_cpus;
     if (h.status & kdump::kIncomplete) {

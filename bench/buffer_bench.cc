@@ -15,7 +15,7 @@
 
 #include <cstddef>
 
-#include "formats/scratch_buffer.h"
+#include "base/scratch_buffer.h"
 
 namespace {
 

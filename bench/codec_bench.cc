@@ -100,7 +100,7 @@ void bm_is_zero(benchmark::State& state, std::shared_ptr<const std::vector<std::
 }
 
 void register_all() {
-  for (CodecKind codec : {CodecKind::zlib, CodecKind::lzo, CodecKind::snappy, CodecKind::zstd}) {
+  for (CodecKind codec : {CodecKind::kZlib, CodecKind::kLzo, CodecKind::kSnappy, CodecKind::kZstd}) {
     if (!vmc::compress::codec_available(codec)) continue;
     std::string codec_name(vmc::compress::codec_name(codec));
     for (PageKind kind : vmc::bench::kAllPageKinds) {
@@ -112,7 +112,7 @@ void register_all() {
       }
     }
   }
-  for (PageKind kind : {PageKind::zero, PageKind::random, PageKind::kernel, PageKind::mixed}) {
+  for (PageKind kind : {PageKind::kZero, PageKind::kRandom, PageKind::kKernel, PageKind::kMixed}) {
     auto pages = std::make_shared<std::vector<std::byte>>(vmc::bench::make_pages(kind, kPages, kSeed, kPage));
     benchmark::RegisterBenchmark(("is_zero_page/" + std::string(vmc::bench::page_kind_name(kind))).c_str(),
                                  bm_is_zero, pages);

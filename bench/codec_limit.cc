@@ -30,24 +30,25 @@
 #include <string>
 #include <vector>
 
+#include "base/physical_memory.h"
 #include "compress/codec.h"
-#include "formats/physical_memory.h"
+#include "formats/open_dump.h"
 
 namespace {
 
 using vmc::compress::CodecKind;
 
 struct Args {
-  CodecKind codec = CodecKind::none;
+  CodecKind codec = CodecKind::kNone;
   int reps = 3;
   std::string raw, kept, write_dir;
 };
 
 bool parse_codec(const std::string& s, CodecKind& kind) {
-  if (s == "-c" || s == "zlib") kind = CodecKind::zlib;
-  else if (s == "-l" || s == "lzo") kind = CodecKind::lzo;
-  else if (s == "-p" || s == "snappy") kind = CodecKind::snappy;
-  else if (s == "-z" || s == "zstd") kind = CodecKind::zstd;
+  if (s == "-c" || s == "zlib") kind = CodecKind::kZlib;
+  else if (s == "-l" || s == "lzo") kind = CodecKind::kLzo;
+  else if (s == "-p" || s == "snappy") kind = CodecKind::kSnappy;
+  else if (s == "-z" || s == "zstd") kind = CodecKind::kZstd;
   else return false;
   return true;
 }
@@ -66,7 +67,7 @@ bool parse_args(int argc, char** argv, Args& a) {
       files.push_back(s);
     }
   }
-  if (files.size() != 2 || a.codec == CodecKind::none) return false;
+  if (files.size() != 2 || a.codec == CodecKind::kNone) return false;
   a.raw = files[0];
   a.kept = files[1];
   return true;

@@ -25,18 +25,18 @@
 
 namespace vmc::bench {
 
-enum class PageKind : uint8_t { zero, random, text, kernel, mixed };
+enum class PageKind : uint8_t { kZero, kRandom, kText, kKernel, kMixed };
 
-inline constexpr std::array<PageKind, 5> kAllPageKinds = {PageKind::zero, PageKind::random, PageKind::text,
-                                                          PageKind::kernel, PageKind::mixed};
+inline constexpr std::array<PageKind, 5> kAllPageKinds = {PageKind::kZero, PageKind::kRandom, PageKind::kText,
+                                                          PageKind::kKernel, PageKind::kMixed};
 
 inline std::string_view page_kind_name(PageKind kind) {
   switch (kind) {
-    case PageKind::zero: return "zero";
-    case PageKind::random: return "random";
-    case PageKind::text: return "text";
-    case PageKind::kernel: return "kernel";
-    case PageKind::mixed: return "mixed";
+    case PageKind::kZero: return "zero";
+    case PageKind::kRandom: return "random";
+    case PageKind::kText: return "text";
+    case PageKind::kKernel: return "kernel";
+    case PageKind::kMixed: return "mixed";
   }
   return "unknown";
 }
@@ -234,11 +234,11 @@ inline void fill_page(std::span<std::byte> page, PageKind kind, uint64_t seed, u
   using namespace datagen_detail;
   Rng rng(page_seed(seed, index, static_cast<uint64_t>(kind)));
   switch (kind) {
-    case PageKind::zero: fill_zero(page); break;
-    case PageKind::random: fill_random(page, rng); break;
-    case PageKind::text: fill_text(page, rng); break;
-    case PageKind::kernel: fill_kernel(page, rng, index); break;
-    case PageKind::mixed: fill_mixed(page, rng, index); break;
+    case PageKind::kZero: fill_zero(page); break;
+    case PageKind::kRandom: fill_random(page, rng); break;
+    case PageKind::kText: fill_text(page, rng); break;
+    case PageKind::kKernel: fill_kernel(page, rng, index); break;
+    case PageKind::kMixed: fill_mixed(page, rng, index); break;
   }
 }
 

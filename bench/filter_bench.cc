@@ -19,11 +19,11 @@
 #include <string>
 #include <vector>
 
+#include "base/physical_memory.h"
 #include "formats/elf_core_reader.h"
-#include "formats/physical_memory.h"
 #include "tests/builder/kernel_layout.h"
-#include "vmcoreinfo/page_filter.h"
-#include "vmcoreinfo/vmcoreinfo.h"
+#include "vmcoreinfo/pages/page_filter.h"
+#include "vmcoreinfo/table/vmcoreinfo.h"
 
 namespace {
 

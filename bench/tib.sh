@@ -1,5 +1,5 @@
 #!/bin/bash
-# The terabyte check: writes the synthetic dump of tests/tib/tib_dump.h
+# The terabyte check: writes the synthetic dump of tests/builder/tib_dump.h
 # (default 1 TiB of RAM, almost all free in order-10 buddy blocks; a sparse
 # file holding ~1.3 GiB of data) and collects it with vmcollect -d 31 -z and
 # with Debian's makedumpfile, the same flags, reporting wall time, CPU time
@@ -25,7 +25,7 @@ while [[ $# -gt 0 ]]; do
 done
 here=$(cd "$(dirname "$0")/.." && pwd)
 [[ -n $build ]] || build=$here/build
-gen=$build/tests/tib/make-tib-dump
+gen=$build/tests/builder/make-tib-dump
 vmc=$build/collector/vmcollect
 mkdir -p "$dir"
 dump=$dir/tib-${gib}g.vmcore

@@ -9,43 +9,43 @@ namespace vmc::compress {
 
 std::string_view codec_name(CodecKind kind) {
   switch (kind) {
-    case CodecKind::none: return "none";
-    case CodecKind::zlib: return "zlib";
-    case CodecKind::lzo: return "lzo";
-    case CodecKind::snappy: return "snappy";
-    case CodecKind::zstd: return "zstd";
+    case CodecKind::kNone: return "none";
+    case CodecKind::kZlib: return "zlib";
+    case CodecKind::kLzo: return "lzo";
+    case CodecKind::kSnappy: return "snappy";
+    case CodecKind::kZstd: return "zstd";
   }
   return "unknown";
 }
 
 bool codec_available(CodecKind kind) {
   switch (kind) {
-    case CodecKind::none:
-    case CodecKind::zlib: return true;
-    case CodecKind::lzo: return VMC_COMPRESS_WITH_LZO != 0;
-    case CodecKind::snappy: return VMC_COMPRESS_WITH_SNAPPY != 0;
-    case CodecKind::zstd: return VMC_COMPRESS_WITH_ZSTD != 0;
+    case CodecKind::kNone:
+    case CodecKind::kZlib: return true;
+    case CodecKind::kLzo: return VMC_COMPRESS_WITH_LZO != 0;
+    case CodecKind::kSnappy: return VMC_COMPRESS_WITH_SNAPPY != 0;
+    case CodecKind::kZstd: return VMC_COMPRESS_WITH_ZSTD != 0;
   }
   return false;
 }
 
 std::unique_ptr<Codec> make_codec(CodecKind kind) {
   switch (kind) {
-    case CodecKind::none: return nullptr;
-    case CodecKind::zlib: return detail::make_zlib_codec();
-    case CodecKind::lzo:
+    case CodecKind::kNone: return nullptr;
+    case CodecKind::kZlib: return detail::make_zlib_codec();
+    case CodecKind::kLzo:
 #if VMC_COMPRESS_WITH_LZO
       return detail::make_lzo_codec();
 #else
       return nullptr;
 #endif
-    case CodecKind::snappy:
+    case CodecKind::kSnappy:
 #if VMC_COMPRESS_WITH_SNAPPY
       return detail::make_snappy_codec();
 #else
       return nullptr;
 #endif
-    case CodecKind::zstd:
+    case CodecKind::kZstd:
 #if VMC_COMPRESS_WITH_ZSTD
       return detail::make_zstd_codec();
 #else

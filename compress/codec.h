@@ -16,7 +16,7 @@
 
 namespace vmc::compress {
 
-enum class CodecKind : uint8_t { none, zlib, lzo, snappy, zstd };
+enum class CodecKind : uint8_t { kNone, kZlib, kLzo, kSnappy, kZstd };
 
 // "none", "zlib", "lzo", "snappy", "zstd" ("unknown" for a value outside the enum).
 std::string_view codec_name(CodecKind kind);
@@ -42,13 +42,13 @@ class Codec {
   virtual bool decompress(std::span<const std::byte> src, std::span<std::byte> dst) = 0;
 };
 
-// A new codec of that kind; nullptr for CodecKind::none and for a codec this
+// A new codec of that kind; nullptr for CodecKind::kNone and for a codec this
 // build does not include (see codec_available()).
 std::unique_ptr<Codec> make_codec(CodecKind kind);
 
 // Whether the codec is compiled in (the CMake options VMCOLLECT_WITH_LZO,
 // VMCOLLECT_WITH_SNAPPY and VMCOLLECT_WITH_ZSTD may leave one out; zlib is
-// always there). True for CodecKind::none.
+// always there). True for CodecKind::kNone.
 bool codec_available(CodecKind kind);
 
 // True when every byte of the page is zero (also for an empty span).

@@ -6,7 +6,6 @@
 #include <memory>
 #include <span>
 
-#include "compress/codec.h"
 
 // Set to 0 or 1 by compress/CMakeLists.txt (PUBLIC, so tests see them too).
 #ifndef VMC_COMPRESS_WITH_LZO
@@ -18,6 +17,12 @@
 #ifndef VMC_COMPRESS_WITH_ZSTD
 #define VMC_COMPRESS_WITH_ZSTD 0
 #endif
+
+namespace vmc::compress {
+// Declared, not included: codec.cc includes this header to dispatch, so
+// including codec.h here would make the two modules include each other.
+class Codec;
+}  // namespace vmc::compress
 
 namespace vmc::compress::detail {
 

@@ -9,6 +9,7 @@
 #include <new>
 #include <vector>
 
+#include "compress/codec.h"
 #include "compress/codec_impl.h"
 
 namespace vmc::compress::detail {
@@ -26,7 +27,7 @@ constexpr size_t lzo_bound(size_t n) { return n + n / 16 + 64 + 3; }
 
 class LzoCodec final : public Codec {
  public:
-  CodecKind kind() const override { return CodecKind::lzo; }
+  CodecKind kind() const override { return CodecKind::kLzo; }
 
   size_t max_compressed_size(size_t input_size) const override { return lzo_bound(input_size); }
 

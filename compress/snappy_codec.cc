@@ -8,6 +8,7 @@
 #include <new>
 #include <vector>
 
+#include "compress/codec.h"
 #include "compress/codec_impl.h"
 
 namespace vmc::compress::detail {
@@ -15,7 +16,7 @@ namespace {
 
 class SnappyCodec final : public Codec {
  public:
-  CodecKind kind() const override { return CodecKind::snappy; }
+  CodecKind kind() const override { return CodecKind::kSnappy; }
 
   size_t max_compressed_size(size_t input_size) const override {
     return snappy_max_compressed_length(input_size);

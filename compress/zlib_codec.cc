@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <climits>
 
+#include "compress/codec.h"
 #include "compress/codec_impl.h"
 
 namespace vmc::compress::detail {
@@ -25,7 +26,7 @@ class ZlibCodec final : public Codec {
     if (inflate_ready_) inflateEnd(&inflate_);
   }
 
-  CodecKind kind() const override { return CodecKind::zlib; }
+  CodecKind kind() const override { return CodecKind::kZlib; }
 
   size_t max_compressed_size(size_t input_size) const override {
     return static_cast<size_t>(compressBound(static_cast<uLong>(input_size)));

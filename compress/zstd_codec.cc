@@ -8,6 +8,7 @@
 #include <new>
 #include <vector>
 
+#include "compress/codec.h"
 #include "compress/codec_impl.h"
 
 namespace vmc::compress::detail {
@@ -25,7 +26,7 @@ class ZstdCodec final : public Codec {
     ZSTD_freeDCtx(dctx_);
   }
 
-  CodecKind kind() const override { return CodecKind::zstd; }
+  CodecKind kind() const override { return CodecKind::kZstd; }
 
   size_t max_compressed_size(size_t input_size) const override { return ZSTD_compressBound(input_size); }
 

@@ -11,10 +11,10 @@
 #include <string>
 #include <vector>
 
+#include "base/error.h"
+#include "base/io.h"
+#include "base/physical_memory.h"
 #include "compress/codec.h"
-#include "formats/error.h"
-#include "formats/io.h"
-#include "formats/physical_memory.h"
 
 namespace vmc {
 
@@ -27,7 +27,7 @@ struct DumpHeaderInfo {
   uint64_t max_dumped_pages = 0;   // pages the filter kept (sizes the descriptor table)
   uint64_t max_runs = 0;           // bound on runs of consecutive kept pfns (ELF PT_LOADs)
   int dump_level = 0;
-  compress::CodecKind codec = compress::CodecKind::none;
+  compress::CodecKind codec = compress::CodecKind::kNone;
   std::vector<std::byte> notes;    // PT_NOTE contents, carried verbatim
   std::string vmcoreinfo;          // located inside notes for the kdump sub header
   std::vector<MemorySegment> segments;  // for ELF p_vaddr
@@ -47,7 +47,7 @@ struct DumpHeaderInfo {
 struct PageRecord {
   uint64_t pfn;
   std::span<const std::byte> data;  // compressed bytes, or the raw page
-  uint32_t flags;                   // kdump::kCompressed* when compressed, 0 when raw
+  compress::CodecKind codec;        // what compressed data; none: the raw page
   bool zero;                        // all zeros: the writer may share one copy
 };
 
@@ -77,8 +77,5 @@ std::unique_ptr<DumpWriter> make_elf_writer(io::OutputFile& out, DumpHeaderInfo 
 // record on a sequential stream (a pipe to ssh, stdout). finish() writes the
 // end marker and finishes the stream.
 std::unique_ptr<io::OutputFile> make_flattened_output(io::OutputFile& stream);
-
-// The kdump page-descriptor flag for a codec (kdump::kCompressed*).
-uint32_t kdump_codec_flag(compress::CodecKind codec);
 
 }  // namespace vmc

@@ -10,9 +10,10 @@
 #include <cstring>
 #include <map>
 
-#include "formats/checked_reader.h"
+#include "base/checked_reader.h"
+#include "base/pfn_ranges.h"
 #include "formats/elf_format.h"
-#include "formats/pfn_ranges.h"
+#include "formats/elf_notes.h"
 
 namespace vmc {
 namespace {
@@ -443,47 +444,6 @@ class ElfCoreReader final : public PhysicalMemory {
 
 bool looks_like_elf(std::span<const std::byte> head) {
   return head.size() >= 4 && std::memcmp(head.data(), elf::kMagic, 4) == 0;
-}
-
-Result<ElfNotes> parse_elf_notes(std::span<const std::byte> notes, const std::string& file,
-                                 uint64_t file_offset) {
-  CheckedBytes b(file, file_offset, notes);
-  ElfNotes out;
-  uint64_t pos = 0;
-  while (pos < b.size()) {
-    if (b.size() - pos < sizeof(elf::Nhdr)) {
-      auto rest = notes.subspan(static_cast<size_t>(pos));
-      if (std::all_of(rest.begin(), rest.end(), [](std::byte x) { return x == std::byte{0}; }))
-        break;
-      return b.error(pos, std::to_string(rest.size()) + " stray bytes after the last note");
-    }
-    auto nh = b.get<elf::Nhdr>(pos, "note header");
-    if (!nh) return std::move(nh).error();
-    if (nh->n_namesz == 0 && nh->n_descsz == 0 && nh->n_type == 0) break;  // padding
-    uint64_t name_pos = pos + sizeof(elf::Nhdr);
-    uint64_t desc_pos = name_pos + elf::note_align(nh->n_namesz);
-    auto sizes_bad = [&](const char* field, uint64_t value, uint64_t at) {
-      return b.error(pos, std::string("note ") + field + " " + std::to_string(value) +
-                              " (data at offset " + hex(b.file_offset(at)) +
-                              ") runs past the end of the notes, which end at offset " +
-                              hex(b.file_offset(b.size())));
-    };
-    auto name = b.span(name_pos, nh->n_namesz, "note name");
-    if (!name) return sizes_bad("n_namesz", nh->n_namesz, name_pos);
-    auto desc = b.span(desc_pos, nh->n_descsz, "note descriptor");
-    if (!desc) return sizes_bad("n_descsz", nh->n_descsz, desc_pos);
-    std::string_view nm(reinterpret_cast<const char*>(name->data()), name->size());
-    while (!nm.empty() && nm.back() == '\0') nm.remove_suffix(1);
-    if (nm == "CORE" && nh->n_type == elf::kNtPrstatus) ++out.nr_prstatus;
-    if (nm == "VMCOREINFO" && out.vmcoreinfo.empty()) {
-      std::string_view text(reinterpret_cast<const char*>(desc->data()), desc->size());
-      while (!text.empty() && text.back() == '\0') text.remove_suffix(1);
-      out.vmcoreinfo = std::string(text);
-    }
-    pos = std::min<uint64_t>(b.size(), desc_pos + elf::note_align(nh->n_descsz));
-    out.used_bytes = pos;
-  }
-  return out;
 }
 
 Result<std::unique_ptr<PhysicalMemory>> open_elf_core(std::unique_ptr<io::InputFile> input,

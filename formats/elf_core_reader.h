@@ -25,26 +25,15 @@
 #include <string>
 #include <vector>
 
+#include "base/error.h"
+#include "base/io.h"
+#include "base/physical_memory.h"
 #include "formats/elf_format.h"
-#include "formats/error.h"
-#include "formats/io.h"
-#include "formats/physical_memory.h"
 
 namespace vmc {
 
 // What the ELF notes say. Parsing stops at an all-zero note header (padding
 // after the last note, as some writers leave it).
-struct ElfNotes {
-  std::string vmcoreinfo;   // the "VMCOREINFO" note's text, trailing NULs dropped
-  int nr_prstatus = 0;      // "CORE" notes of type NT_PRSTATUS
-  uint64_t used_bytes = 0;  // bytes up to the end of the last note
-};
-
-// Parses a PT_NOTE segment's bytes, which came from `file` at `file_offset`
-// (for error messages). Never trusts namesz/descsz.
-Result<ElfNotes> parse_elf_notes(std::span<const std::byte> notes, const std::string& file,
-                                 uint64_t file_offset);
-
 // True when the first bytes are the ELF magic.
 bool looks_like_elf(std::span<const std::byte> head);
 

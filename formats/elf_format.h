@@ -6,7 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "formats/endian.h"
+#include "base/endian.h"
 
 namespace vmc::elf {
 

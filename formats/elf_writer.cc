@@ -31,7 +31,7 @@ class ElfWriter final : public DumpWriter {
   }
 
   Status begin() override {
-    if (h_.codec != compress::CodecKind::none) {
+    if (h_.codec != compress::CodecKind::kNone) {
       return Error(ErrorKind::kInvalidArgument, "ELF output cannot hold compressed pages");
     }
     VMC_TRY(write_ehdr(0, 0, 0, /*incomplete=*/true));
@@ -45,7 +45,7 @@ class ElfWriter final : public DumpWriter {
     staged_ = 0;
     uint64_t start = data_cursor_;
     for (const auto& page : pages) {
-      if (page.flags != 0) {
+      if (page.codec != compress::CodecKind::kNone) {
         return Error(ErrorKind::kInvalidArgument, "ELF output got a compressed page");
       }
       if (page.zero && drop_zero_pages_) {

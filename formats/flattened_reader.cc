@@ -9,7 +9,7 @@
 #include <cstring>
 #include <map>
 
-#include "formats/checked_reader.h"
+#include "base/checked_reader.h"
 #include "formats/elf_core_reader.h"
 #include "formats/flattened_format.h"
 #include "formats/kdump_reader.h"

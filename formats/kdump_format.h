@@ -18,7 +18,8 @@
 #include <cstring>
 #include <string>
 
-#include "formats/endian.h"
+#include "base/endian.h"
+#include "base/new_utsname.h"
 
 namespace vmc::kdump {
 
@@ -35,21 +36,7 @@ inline constexpr uint32_t kCompressedZstd = 0x20;
 inline constexpr uint32_t kCompressionMask =
     kCompressedZlib | kCompressedLzo | kCompressedSnappy | kCompressedZstd;
 
-struct NewUtsname {
-  char sysname[65];
-  char nodename[65];
-  char release[65];
-  char version[65];
-  char machine[65];
-  char domainname[65];
-};
-static_assert(sizeof(NewUtsname) == 390);
-
-// One NUL-padded field of NewUtsname (a full one has no NUL) as a string.
-template <size_t N>
-std::string uts_field(const char (&field)[N]) {
-  return std::string(field, ::strnlen(field, N));
-}
+using NewUtsname = vmc::NewUtsname;  // the kernel's struct, embedded as is
 
 struct DiskDumpHeader {
   char signature[8];

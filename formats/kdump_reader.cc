@@ -16,11 +16,13 @@
 #include <optional>
 #include <unordered_map>
 
+#include "base/checked_reader.h"
+#include "base/fixed_string.h"
+#include "base/pfn_ranges.h"
 #include "compress/codec.h"
-#include "formats/checked_reader.h"
 #include "formats/elf_core_reader.h"
+#include "formats/elf_notes.h"
 #include "formats/kdump_format.h"
-#include "formats/pfn_ranges.h"
 
 namespace vmc {
 namespace {
@@ -41,13 +43,13 @@ constexpr char kDiskdumpSignature[8] = {'D', 'I', 'S', 'K', 'D', 'U', 'M', 'P'};
 std::optional<compress::CodecKind> codec_of(uint32_t flag) {
   switch (flag) {
     case kdump::kCompressedZlib:
-      return compress::CodecKind::zlib;
+      return compress::CodecKind::kZlib;
     case kdump::kCompressedLzo:
-      return compress::CodecKind::lzo;
+      return compress::CodecKind::kLzo;
     case kdump::kCompressedSnappy:
-      return compress::CodecKind::snappy;
+      return compress::CodecKind::kSnappy;
     case kdump::kCompressedZstd:
-      return compress::CodecKind::zstd;
+      return compress::CodecKind::kZstd;
     default:
       return std::nullopt;
   }
@@ -230,10 +232,10 @@ class KdumpReader final : public PhysicalMemory {
     }
     header_ = h;
     max_mapnr_ = h.max_mapnr;
-    md_.utsname_release = kdump::uts_field(h.utsname.release);
-    md_.utsname_nodename = kdump::uts_field(h.utsname.nodename);
-    md_.utsname_version = kdump::uts_field(h.utsname.version);
-    md_.utsname_machine = kdump::uts_field(h.utsname.machine);
+    md_.utsname_release = nul_padded_string(h.utsname.release);
+    md_.utsname_nodename = nul_padded_string(h.utsname.nodename);
+    md_.utsname_version = nul_padded_string(h.utsname.version);
+    md_.utsname_machine = nul_padded_string(h.utsname.machine);
     md_.timestamp_sec = h.timestamp_sec.get();
     if (h.nr_cpus > 0) md_.nr_cpus = h.nr_cpus;
     if (h.status & kdump::kIncomplete) {

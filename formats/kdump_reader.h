@@ -25,9 +25,9 @@
 #include <span>
 #include <string>
 
-#include "formats/error.h"
-#include "formats/io.h"
-#include "formats/physical_memory.h"
+#include "base/error.h"
+#include "base/io.h"
+#include "base/physical_memory.h"
 
 namespace vmc {
 

@@ -10,13 +10,27 @@
 #include <cstring>
 #include <ctime>
 
+#include "base/endian.h"
 #include "formats/dump_writer.h"
 #include "formats/elf_format.h"
-#include "formats/endian.h"
+#include "formats/elf_notes.h"
 #include "formats/kdump_format.h"
 
 namespace vmc {
 namespace {
+
+// The page-descriptor and header flag for a codec.
+uint32_t kdump_codec_flag(compress::CodecKind codec) {
+  switch (codec) {
+    case compress::CodecKind::kZlib: return kdump::kCompressedZlib;
+    case compress::CodecKind::kLzo: return kdump::kCompressedLzo;
+    case compress::CodecKind::kSnappy: return kdump::kCompressedSnappy;
+    case compress::CodecKind::kZstd: return kdump::kCompressedZstd;
+    case compress::CodecKind::kNone: return 0;
+  }
+  return 0;
+}
+
 
 using kdump::DiskDumpHeader;
 using kdump::KdumpSubHeader;
@@ -31,22 +45,6 @@ void copy_field(char* dst, size_t cap, const std::string& src) {
 
 std::span<const std::byte> as_bytes_of(const auto& value) {
   return std::as_bytes(std::span(&value, 1));
-}
-
-// Where VMCOREINFO's descriptor sits inside the notes, for the sub header.
-std::optional<std::pair<uint64_t, uint64_t>> find_vmcoreinfo(std::span<const std::byte> notes) {
-  uint64_t pos = 0;
-  while (pos + sizeof(elf::Nhdr) <= notes.size()) {
-    auto nh = load<elf::Nhdr>(notes.data() + pos);
-    uint64_t name_off = pos + sizeof(elf::Nhdr);
-    uint64_t desc_off = name_off + elf::note_align(nh.n_namesz);
-    uint64_t next = desc_off + elf::note_align(nh.n_descsz);
-    if (next > notes.size() || next <= pos) return std::nullopt;
-    std::string_view name(reinterpret_cast<const char*>(notes.data() + name_off), nh.n_namesz);
-    if (name.starts_with("VMCOREINFO")) return std::pair<uint64_t, uint64_t>(desc_off, nh.n_descsz);
-    pos = next;
-  }
-  return std::nullopt;
 }
 
 class KdumpWriter final : public DumpWriter {
@@ -91,7 +89,7 @@ class KdumpWriter final : public DumpWriter {
       } else {
         d.offset = static_cast<int64_t>(data_cursor_);
         d.size = static_cast<uint32_t>(page.data.size());
-        d.flags = page.flags;
+        d.flags = kdump_codec_flag(page.codec);
         pieces_.push_back(page.data);
         data_cursor_ += page.data.size();
       }
@@ -168,9 +166,9 @@ class KdumpWriter final : public DumpWriter {
     if (!h_.notes.empty()) {
       kh.offset_note = static_cast<int64_t>(notes_offset);
       kh.size_note = h_.notes.size();
-      if (auto vi = find_vmcoreinfo(h_.notes)) {
-        kh.offset_vmcoreinfo = static_cast<int64_t>(notes_offset + vi->first);
-        kh.size_vmcoreinfo = vi->second;
+      if (auto vi = find_vmcoreinfo_note(h_.notes)) {
+        kh.offset_vmcoreinfo = static_cast<int64_t>(notes_offset + vi->desc_pos);
+        kh.size_vmcoreinfo = vi->desc.size();
       }
     }
     if (eraseinfo_offset_ != 0) {
@@ -203,16 +201,6 @@ class KdumpWriter final : public DumpWriter {
 
 }  // namespace
 
-uint32_t kdump_codec_flag(compress::CodecKind codec) {
-  switch (codec) {
-    case compress::CodecKind::zlib: return kdump::kCompressedZlib;
-    case compress::CodecKind::lzo: return kdump::kCompressedLzo;
-    case compress::CodecKind::snappy: return kdump::kCompressedSnappy;
-    case compress::CodecKind::zstd: return kdump::kCompressedZstd;
-    case compress::CodecKind::none: return 0;
-  }
-  return 0;
-}
 
 std::unique_ptr<DumpWriter> make_kdump_writer(io::OutputFile& out, DumpHeaderInfo header) {
   return std::make_unique<KdumpWriter>(out, std::move(header));

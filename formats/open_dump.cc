@@ -2,13 +2,14 @@
 // bytes of the file (libkdumpfile's formats[] idea): kdump-compressed, then
 // flattened, then ELF. Raw memory has no magic: it is chosen by the options
 // (--elfcorehdr, --mem-ranges) or the path (/dev/oldmem).
+#include "formats/open_dump.h"
+
 #include <cctype>
 #include <cstring>
 
 #include "formats/elf_core_reader.h"
 #include "formats/flattened_reader.h"
 #include "formats/kdump_reader.h"
-#include "formats/physical_memory.h"
 #include "formats/raw_memory_reader.h"
 
 namespace vmc {

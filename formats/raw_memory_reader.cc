@@ -12,7 +12,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "formats/checked_reader.h"
+#include "base/checked_reader.h"
 #include "formats/elf_core_reader.h"
 #include "formats/elf_format.h"
 
@@ -172,7 +172,7 @@ Result<std::unique_ptr<PhysicalMemory>> open_with_header(std::unique_ptr<io::Inp
 // ---- without a header ----------------------------------------------------------
 
 // The user's ranges as PT_LOADs with p_offset == p_paddr. VMCOREINFO is not
-// the reader's business here: -i gives it for any input (collector/run.cc
+// the reader's business here: -i gives it for any input (collector/cli/run.cc
 // filters with it and puts it into the output's notes).
 Result<std::unique_ptr<PhysicalMemory>> open_with_ranges(std::unique_ptr<io::InputFile> in,
                                                          const RawMemoryOptions& o, bool sized) {

@@ -32,11 +32,21 @@
 #include <utility>
 #include <vector>
 
-#include "formats/error.h"
-#include "formats/io.h"
-#include "formats/physical_memory.h"
+#include "base/error.h"
+#include "base/io.h"
+#include "base/physical_memory.h"
 
 namespace vmc {
+
+// Raw physical memory (/dev/oldmem, QEMU pmemsave images): file offset ==
+// physical address. See formats/raw_memory_reader.h.
+struct RawMemoryOptions {
+  std::optional<uint64_t> elfcorehdr;  // --elfcorehdr: physical address of the ELF core header
+  // --mem-ranges: RAM as physical byte ranges [start, end), for an image without a header.
+  std::vector<std::pair<uint64_t, uint64_t>> ranges;
+  std::string cmdline_path = "/proc/cmdline";  // where /dev/oldmem's elfcorehdr= is found
+  bool given() const { return elfcorehdr.has_value() || !ranges.empty(); }
+};
 
 // True for the old kernels' raw old-memory device.
 bool is_oldmem_path(const std::string& path);

@@ -8,8 +8,8 @@
 #     and the vmcollect binary as the CLI tests run it, are among them.
 #  2. tsan: TSan (-DVMCOLLECT_TSAN=ON) over the threaded tests: the engine's
 #     compression pipeline at 1, 2 and 8 threads (tests/collector,
-#     tests/faults determinism), the parallel filter pass on the synthetic
-#     terabyte machine (tests/tib), --split's writer threads (tests/offline) and
+#     tests/collector/engine determinism), the parallel filter pass on the synthetic
+#     terabyte machine (tests/collector/engine), --split's writer threads (tests/collector/cli) and
 #     the page filter called from several threads (tests/vmcoreinfo). Debian's
 #     libomp is not built with TSan, so its barriers and fork/join are
 #     invisible to TSan by themselves; libomp's OMPT tool Archer (libarcher.so,
@@ -76,7 +76,7 @@ run_asan() {
 run_tsan() {
   local dir=${VMCOLLECT_TSAN_BUILD_DIR:-build-tsan}
   configure "$dir" -DVMCOLLECT_TSAN=ON
-  cmake --build "$dir" -j"$jobs" --target collector_test determinism_test tib_dump_test offline_test \
+  cmake --build "$dir" -j"$jobs" --target engine_test cli_test \
     vmcoreinfo_test
   OMP_TOOL_LIBRARIES=$llvm/lib/libarcher.so \
   TSAN_OPTIONS="ignore_noninstrumented_modules=1:halt_on_error=1:second_deadlock_stack=1:$symbolizer" \

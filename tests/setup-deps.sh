@@ -13,7 +13,7 @@ packages=(
   # sanitizer stage (tests/run-sanitizers.sh): clang 14 and its sanitizer
   # runtimes, libomp with its TSan tool Archer, llvm-symbolizer for the stacks
   clang-14 libclang-rt-14-dev libomp-14-dev llvm-14
-  # packaging test (tests/cli/package.sh: cpack's DEB generator runs dpkg-shlibdeps)
+  # packaging test (tests/collector/cli/package.sh: cpack's DEB generator runs dpkg-shlibdeps)
   dpkg-dev
   # benchmarks (bench/compare.sh, bench/tib.sh: /usr/bin/time for peak RSS)
   hyperfine time

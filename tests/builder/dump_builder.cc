@@ -10,8 +10,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "base/endian.h"
 #include "formats/elf_format.h"
-#include "formats/endian.h"
 
 namespace vmc::testing {
 namespace {

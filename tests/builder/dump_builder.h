@@ -28,8 +28,8 @@
 #include <type_traits>
 #include <vector>
 
-#include "formats/error.h"
-#include "formats/io.h"
+#include "base/error.h"
+#include "base/io.h"
 
 namespace vmc::testing {
 

@@ -13,7 +13,7 @@
 #include <cstdlib>
 #include <numeric>
 
-#include "formats/endian.h"
+#include "base/endian.h"
 #include "formats/flattened_format.h"
 #include "formats/kdump_format.h"
 #include "tests/builder/dump_builder.h"

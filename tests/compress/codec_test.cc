@@ -16,23 +16,23 @@ namespace {
 using bench::PageKind;
 
 TEST(CodecApi, Names) {
-  EXPECT_EQ(codec_name(CodecKind::none), "none");
-  EXPECT_EQ(codec_name(CodecKind::zlib), "zlib");
-  EXPECT_EQ(codec_name(CodecKind::lzo), "lzo");
-  EXPECT_EQ(codec_name(CodecKind::snappy), "snappy");
-  EXPECT_EQ(codec_name(CodecKind::zstd), "zstd");
+  EXPECT_EQ(codec_name(CodecKind::kNone), "none");
+  EXPECT_EQ(codec_name(CodecKind::kZlib), "zlib");
+  EXPECT_EQ(codec_name(CodecKind::kLzo), "lzo");
+  EXPECT_EQ(codec_name(CodecKind::kSnappy), "snappy");
+  EXPECT_EQ(codec_name(CodecKind::kZstd), "zstd");
 }
 
 TEST(CodecApi, NoneHasNoCodec) {
-  EXPECT_EQ(make_codec(CodecKind::none), nullptr);
-  EXPECT_TRUE(codec_available(CodecKind::none));
-  EXPECT_TRUE(codec_available(CodecKind::zlib));
+  EXPECT_EQ(make_codec(CodecKind::kNone), nullptr);
+  EXPECT_TRUE(codec_available(CodecKind::kNone));
+  EXPECT_TRUE(codec_available(CodecKind::kZlib));
 }
 
 TEST(CodecApi, AvailabilityMatchesTheBuild) {
-  EXPECT_EQ(codec_available(CodecKind::lzo), VMC_COMPRESS_WITH_LZO != 0);
-  EXPECT_EQ(codec_available(CodecKind::snappy), VMC_COMPRESS_WITH_SNAPPY != 0);
-  EXPECT_EQ(codec_available(CodecKind::zstd), VMC_COMPRESS_WITH_ZSTD != 0);
+  EXPECT_EQ(codec_available(CodecKind::kLzo), VMC_COMPRESS_WITH_LZO != 0);
+  EXPECT_EQ(codec_available(CodecKind::kSnappy), VMC_COMPRESS_WITH_SNAPPY != 0);
+  EXPECT_EQ(codec_available(CodecKind::kZstd), VMC_COMPRESS_WITH_ZSTD != 0);
   for (CodecKind k : kCodecs) EXPECT_EQ(make_codec(k) != nullptr, codec_available(k)) << codec_name(k);
 }
 
@@ -58,12 +58,12 @@ TEST_P(CodecTest, RoundTripEveryKind) {
       total += packed.size();
     }
     SCOPED_TRACE(std::string(page_kind_name(kind)));
-    if (kind == PageKind::random) {
+    if (kind == PageKind::kRandom) {
       EXPECT_EQ(compressed, 0u);
     } else {
       EXPECT_EQ(compressed, 64u);  // every zero, text, kernel and mixed page gets smaller
     }
-    if (kind == PageKind::zero) {
+    if (kind == PageKind::kZero) {
       EXPECT_LT(total, 64u * 256);  // snappy: 196 bytes (copies of at most 64)
     }
   }
@@ -72,7 +72,7 @@ TEST_P(CodecTest, RoundTripEveryKind) {
 TEST_P(CodecTest, IncompressiblePagesReturnZero) {
   for (uint64_t seed = 1; seed <= 8; ++seed) {
     for (uint64_t i = 0; i < 32; ++i) {
-      auto page = page_of(PageKind::random, seed, i);
+      auto page = page_of(PageKind::kRandom, seed, i);
       std::vector<std::byte> dst(codec_->max_compressed_size(kPage));
       EXPECT_EQ(codec_->compress(page, dst), 0u) << "seed " << seed << " page " << i;
     }
@@ -116,7 +116,7 @@ TEST_P(CodecTest, ReuseGivesTheSameBytesAsAFreshCodec) {
 }
 
 TEST_P(CodecTest, SmallDestinationBuffers) {
-  for (PageKind kind : {PageKind::text, PageKind::kernel, PageKind::mixed, PageKind::zero}) {
+  for (PageKind kind : {PageKind::kText, PageKind::kKernel, PageKind::kMixed, PageKind::kZero}) {
     auto page = page_of(kind, 11, 0);
     auto packed = compress_page(*codec_, page);
     ASSERT_FALSE(packed.empty());
@@ -148,7 +148,7 @@ TEST_P(CodecTest, EmptyInput) {
 
 TEST_P(CodecTest, OtherPageSizes) {
   for (size_t size : {size_t{512}, size_t{8192}, size_t{16384}, size_t{65536}}) {
-    auto page = page_of(PageKind::kernel, 5, 1, size);
+    auto page = page_of(PageKind::kKernel, 5, 1, size);
     auto packed = compress_page(*codec_, page);
     ASSERT_FALSE(packed.empty()) << size;
     std::vector<std::byte> back(size);
@@ -159,7 +159,7 @@ TEST_P(CodecTest, OtherPageSizes) {
 
 // A valid stream for one page size does not decode into another.
 TEST_P(CodecTest, WrongPageSizeIsRefused) {
-  auto page = page_of(PageKind::text, 9, 0);
+  auto page = page_of(PageKind::kText, 9, 0);
   auto packed = compress_page(*codec_, page);
   ASSERT_FALSE(packed.empty());
   for (size_t size : {kPage - 1, kPage + 1, kPage / 2, kPage * 2, size_t{0}}) {
@@ -171,7 +171,7 @@ TEST_P(CodecTest, WrongPageSizeIsRefused) {
 }
 
 TEST_P(CodecTest, EveryTruncationIsRefused) {
-  for (PageKind kind : {PageKind::zero, PageKind::text, PageKind::kernel, PageKind::mixed}) {
+  for (PageKind kind : {PageKind::kZero, PageKind::kText, PageKind::kKernel, PageKind::kMixed}) {
     auto page = page_of(kind, 13, 2);
     auto packed = compress_page(*codec_, page);
     ASSERT_FALSE(packed.empty());
@@ -192,7 +192,7 @@ TEST_P(CodecTest, CorruptInputNeverCrashes) {
   bench::Rng rng(0xC0FFEE + static_cast<uint64_t>(GetParam()));
   std::vector<std::byte> back(kPage);
   size_t accepted = 0, tries = 0;
-  for (PageKind kind : {PageKind::zero, PageKind::text, PageKind::kernel, PageKind::mixed}) {
+  for (PageKind kind : {PageKind::kZero, PageKind::kText, PageKind::kKernel, PageKind::kMixed}) {
     for (uint64_t i = 0; i < 8; ++i) {
       auto page = page_of(kind, 17, i);
       auto packed = compress_page(*codec_, page);
@@ -211,7 +211,7 @@ TEST_P(CodecTest, CorruptInputNeverCrashes) {
         ++tries;
         if (codec_->decompress(bad, back)) {
           ++accepted;
-          if (GetParam() == CodecKind::zlib && bad != packed) {
+          if (GetParam() == CodecKind::kZlib && bad != packed) {
             // Only header damage that changes nothing (e.g. FLEVEL bits) may pass.
             EXPECT_EQ(back, page);
           }
@@ -236,13 +236,13 @@ TEST_P(CodecTest, GarbageIsRefused) {
     // past its first checks.
     if (rng.chance(500) && junk.size() >= 4) {
       switch (GetParam()) {
-        case CodecKind::zlib: junk[0] = std::byte{0x78}; junk[1] = std::byte{0x01}; break;
-        case CodecKind::snappy: junk[0] = std::byte{0x80}; junk[1] = std::byte{0x20}; break;  // varint 4096
-        case CodecKind::zstd:
+        case CodecKind::kZlib: junk[0] = std::byte{0x78}; junk[1] = std::byte{0x01}; break;
+        case CodecKind::kSnappy: junk[0] = std::byte{0x80}; junk[1] = std::byte{0x20}; break;  // varint 4096
+        case CodecKind::kZstd:
           junk[0] = std::byte{0x28}; junk[1] = std::byte{0xB5}; junk[2] = std::byte{0x2F}; junk[3] = std::byte{0xFD};
           break;
-        case CodecKind::lzo: junk[0] = std::byte{static_cast<uint8_t>(rng.below(18))}; break;
-        case CodecKind::none: break;
+        case CodecKind::kLzo: junk[0] = std::byte{static_cast<uint8_t>(rng.below(18))}; break;
+        case CodecKind::kNone: break;
       }
     }
     if (codec_->decompress(junk, back)) ++accepted;
@@ -255,7 +255,7 @@ TEST_P(CodecTest, GarbageIsRefused) {
 // One codec per thread, first use at the same moment (lzo_init, lazy
 // contexts), all giving the same bytes.
 TEST_P(CodecTest, OneCodecPerThread) {
-  auto page = page_of(PageKind::kernel, 21, 0);
+  auto page = page_of(PageKind::kKernel, 21, 0);
   auto expected = compress_page(*codec_, page);
   std::atomic<int> bad{0};
   std::atomic<bool> go{false};

@@ -39,9 +39,9 @@ TEST(DataGen, PinnedOutput) {
   auto crc = [](std::span<const std::byte> v) {
     return crc32(0, reinterpret_cast<const unsigned char*>(v.data()), static_cast<uInt>(v.size()));
   };
-  const std::pair<PageKind, uLong> expected[] = {{PageKind::zero, 0x011ffca6},   {PageKind::random, 0xa17295f2},
-                                                 {PageKind::text, 0xd1d9f772},   {PageKind::kernel, 0x7c7b2a53},
-                                                 {PageKind::mixed, 0xdd365c4c}};
+  const std::pair<PageKind, uLong> expected[] = {{PageKind::kZero, 0x011ffca6},   {PageKind::kRandom, 0xa17295f2},
+                                                 {PageKind::kText, 0xd1d9f772},   {PageKind::kKernel, 0x7c7b2a53},
+                                                 {PageKind::kMixed, 0xdd365c4c}};
   for (auto [kind, want] : expected) EXPECT_EQ(crc(bench::make_pages(kind, 8, 1)), want) << page_kind_name(kind);
   std::vector<std::byte> page(kPage);
   bench::fill_page_entropy(page, 500, 1, 0);
@@ -49,7 +49,7 @@ TEST(DataGen, PinnedOutput) {
 }
 
 TEST(DataGen, SeedsAndIndicesDiffer) {
-  for (PageKind kind : {PageKind::random, PageKind::text, PageKind::kernel, PageKind::mixed}) {
+  for (PageKind kind : {PageKind::kRandom, PageKind::kText, PageKind::kKernel, PageKind::kMixed}) {
     std::set<std::vector<std::byte>> seen;
     for (uint64_t seed = 0; seed < 4; ++seed) {
       for (uint64_t i = 0; i < 8; ++i) seen.insert(page_of(kind, seed, i));
@@ -59,11 +59,11 @@ TEST(DataGen, SeedsAndIndicesDiffer) {
 }
 
 TEST(DataGen, KindsHaveTheirCompressibility) {
-  EXPECT_TRUE(is_zero_page(bench::make_pages(PageKind::zero, 4, 1)));
-  double random = zlib_ratio(bench::make_pages(PageKind::random, 64, 1));
-  double text = zlib_ratio(bench::make_pages(PageKind::text, 64, 1));
-  double kernel = zlib_ratio(bench::make_pages(PageKind::kernel, 64, 1));
-  double mixed = zlib_ratio(bench::make_pages(PageKind::mixed, 64, 1));
+  EXPECT_TRUE(is_zero_page(bench::make_pages(PageKind::kZero, 4, 1)));
+  double random = zlib_ratio(bench::make_pages(PageKind::kRandom, 64, 1));
+  double text = zlib_ratio(bench::make_pages(PageKind::kText, 64, 1));
+  double kernel = zlib_ratio(bench::make_pages(PageKind::kKernel, 64, 1));
+  double mixed = zlib_ratio(bench::make_pages(PageKind::kMixed, 64, 1));
   RecordProperty("ratios", std::to_string(random) + " " + std::to_string(text) + " " + std::to_string(kernel) +
                                " " + std::to_string(mixed));
   EXPECT_DOUBLE_EQ(random, 1.0);

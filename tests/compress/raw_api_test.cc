@@ -121,7 +121,7 @@ LibraryCompress zlib_compress2(int level) {
 }
 
 TEST(ZlibCompat, OurPagesDecodeWithUncompress) {
-  auto codec = make_codec(CodecKind::zlib);
+  auto codec = make_codec(CodecKind::kZlib);
   expect_library_decodes_ours(*codec, [](const std::vector<std::byte>& packed, const std::vector<std::byte>& page) {
     std::vector<std::byte> back(kPage);
     uLongf len = kPage;  // crash: uncompress(..., &retlen = block_size, ...) and retlen == block_size
@@ -132,12 +132,12 @@ TEST(ZlibCompat, OurPagesDecodeWithUncompress) {
 }
 
 TEST(ZlibCompat, SameBytesAsCompress2BestSpeed) {
-  auto codec = make_codec(CodecKind::zlib);
+  auto codec = make_codec(CodecKind::kZlib);
   expect_same_bytes_as(*codec, zlib_compress2(Z_BEST_SPEED), /*decode_theirs=*/false);
 }
 
 TEST(ZlibCompat, DecodesCompress2AtAnyLevel) {
-  auto codec = make_codec(CodecKind::zlib);
+  auto codec = make_codec(CodecKind::kZlib);
   for (int level : {0, 1, 6, 9}) {
     SCOPED_TRACE("level " + std::to_string(level));
     expect_decodes_theirs(*codec, zlib_compress2(level));
@@ -157,13 +157,13 @@ void expect_lzo1x_decompress_safe(const std::vector<std::byte>& packed, const st
 
 TEST(LzoCompat, OurPagesDecodeWithLzo1xDecompressSafe) {
   ASSERT_EQ(lzo_init(), LZO_E_OK);
-  auto codec = make_codec(CodecKind::lzo);
+  auto codec = make_codec(CodecKind::kLzo);
   expect_library_decodes_ours(*codec, expect_lzo1x_decompress_safe);
 }
 
 TEST(LzoCompat, SameBytesAsLzo1x1AndDecodesThem) {
   ASSERT_EQ(lzo_init(), LZO_E_OK);
-  auto codec = make_codec(CodecKind::lzo);
+  auto codec = make_codec(CodecKind::kLzo);
   std::vector<unsigned char> work(LZO1X_1_MEM_COMPRESS);
   auto lzo1x_1 = [&work](const std::vector<std::byte>& page, std::vector<std::byte>& theirs) {
     theirs.resize(kPage + kPage / 16 + 64 + 3);
@@ -175,8 +175,8 @@ TEST(LzoCompat, SameBytesAsLzo1x1AndDecodesThem) {
 }
 
 TEST(LzoCompat, TrailingBytesAreRefusedLikeTheReaders) {
-  auto codec = make_codec(CodecKind::lzo);
-  auto page = page_of(PageKind::text, 1, 0);
+  auto codec = make_codec(CodecKind::kLzo);
+  auto page = page_of(PageKind::kText, 1, 0);
   auto packed = compress_page(*codec, page);
   ASSERT_FALSE(packed.empty());
   packed.push_back(std::byte{0});
@@ -209,12 +209,12 @@ void snappy_compress_page(const std::vector<std::byte>& page, std::vector<std::b
 }
 
 TEST(SnappyCompat, OurPagesDecodeWithSnappyUncompress) {
-  auto codec = make_codec(CodecKind::snappy);
+  auto codec = make_codec(CodecKind::kSnappy);
   expect_library_decodes_ours(*codec, expect_snappy_uncompress);
 }
 
 TEST(SnappyCompat, SameBytesAsSnappyCompressAndDecodesThem) {
-  auto codec = make_codec(CodecKind::snappy);
+  auto codec = make_codec(CodecKind::kSnappy);
   expect_same_bytes_as(*codec, snappy_compress_page, /*decode_theirs=*/true);
 }
 #endif
@@ -233,13 +233,13 @@ void expect_zstd_decompress(const std::vector<std::byte>& packed, const std::vec
 }
 
 TEST(ZstdCompat, OurPagesDecodeWithZstdDecompress) {
-  auto codec = make_codec(CodecKind::zstd);
+  auto codec = make_codec(CodecKind::kZstd);
   expect_library_decodes_ours(*codec, expect_zstd_decompress);
 }
 
 // makedumpfile: ZSTD_compressCCtx(cctx, out, bound, page, page_size, 1).
 TEST(ZstdCompat, SameBytesAsCompressCCtxLevel1AndDecodesThem) {
-  auto codec = make_codec(CodecKind::zstd);
+  auto codec = make_codec(CodecKind::kZstd);
   ZSTD_CCtx* cctx = ZSTD_createCCtx();
   auto compress_cctx_level1 = [cctx](const std::vector<std::byte>& page, std::vector<std::byte>& theirs) {
     theirs.resize(ZSTD_compressBound(kPage));
@@ -252,7 +252,7 @@ TEST(ZstdCompat, SameBytesAsCompressCCtxLevel1AndDecodesThem) {
 }
 
 TEST(ZstdCompat, DecodesOtherLevelsAndChecksummedFrames) {
-  auto codec = make_codec(CodecKind::zstd);
+  auto codec = make_codec(CodecKind::kZstd);
   ZSTD_CCtx* cctx = ZSTD_createCCtx();
   auto compress2_as_set = [cctx](const std::vector<std::byte>& page, std::vector<std::byte>& theirs) {
     theirs.resize(ZSTD_compressBound(kPage));
@@ -275,8 +275,8 @@ TEST(ZstdCompat, DecodesOtherLevelsAndChecksummedFrames) {
 // Only one plain zstd frame is a page (all makedumpfile writes): two frames,
 // or a skippable frame before it, are refused.
 TEST(ZstdCompat, OnlyOneFrame) {
-  auto codec = make_codec(CodecKind::zstd);
-  auto half = page_of(PageKind::text, 3, 0, kPage / 2);
+  auto codec = make_codec(CodecKind::kZstd);
+  auto half = page_of(PageKind::kText, 3, 0, kPage / 2);
   auto one = compress_page(*codec, half);
   ASSERT_FALSE(one.empty());
   auto two = one;
@@ -286,7 +286,7 @@ TEST(ZstdCompat, OnlyOneFrame) {
   EXPECT_FALSE(codec->decompress(two, back));
   std::vector<std::byte> skippable = {std::byte{0x50}, std::byte{0x2A}, std::byte{0x4D}, std::byte{0x18},
                                       std::byte{0},    std::byte{0},    std::byte{0},    std::byte{0}};
-  auto page = page_of(PageKind::text, 3, 1);
+  auto page = page_of(PageKind::kText, 3, 1);
   auto packed = compress_page(*codec, page);
   skippable.insert(skippable.end(), packed.begin(), packed.end());
   EXPECT_FALSE(codec->decompress(skippable, back));

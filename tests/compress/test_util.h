@@ -14,7 +14,7 @@
 namespace vmc::compress::testing {
 
 inline constexpr size_t kPage = 4096;
-inline constexpr CodecKind kCodecs[] = {CodecKind::zlib, CodecKind::lzo, CodecKind::snappy, CodecKind::zstd};
+inline constexpr CodecKind kCodecs[] = {CodecKind::kZlib, CodecKind::kLzo, CodecKind::kSnappy, CodecKind::kZstd};
 
 inline std::vector<std::byte> page_of(bench::PageKind kind, uint64_t seed, uint64_t index, size_t size = kPage) {
   std::vector<std::byte> page(size);

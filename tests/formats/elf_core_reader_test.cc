@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "formats/io.h"
+#include "base/io.h"
 #include "tests/formats/reader_test_util.h"
 
 namespace vmc::testing {

@@ -2,6 +2,7 @@
 // the end marker; missing marker; truncated records) and reading a flattened
 // file as a dump in place. Also open_dump()'s format probing.
 #include "formats/flattened_reader.h"
+#include "formats/open_dump.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>

@@ -7,6 +7,7 @@
 // header-less mode (--mem-ranges), /dev/oldmem's command line and unknown
 // size, the clear errors, open_dump's selection, the fault seam and the
 // bounded windows.
+#include "formats/open_dump.h"
 #include "formats/raw_memory_reader.h"
 
 #include <gtest/gtest.h>
@@ -14,8 +15,8 @@
 
 #include <fstream>
 
+#include "base/io.h"
 #include "formats/elf_core_reader.h"
-#include "formats/io.h"
 #include "tests/formats/reader_test_util.h"
 
 namespace vmc::testing {

@@ -11,10 +11,10 @@
 #include <string>
 #include <vector>
 
+#include "base/endian.h"
+#include "base/io.h"
+#include "base/physical_memory.h"
 #include "formats/elf_format.h"
-#include "formats/endian.h"
-#include "formats/io.h"
-#include "formats/physical_memory.h"
 #include "tests/builder/dump_builder.h"
 
 namespace vmc::testing {

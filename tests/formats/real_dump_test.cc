@@ -11,8 +11,9 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "base/physical_memory.h"
 #include "formats/flattened_reader.h"
-#include "formats/physical_memory.h"
+#include "formats/open_dump.h"
 #include "tests/formats/reader_test_util.h"
 
 namespace vmc::testing {

@@ -42,18 +42,18 @@ void write_all(const DumpBuilder& b, DumpWriter& writer, CodecKind codec) {
       dumped[pfn / 64] |= uint64_t{1} << (pfn % 64);
       auto page = b.page(pfn);
       bool zero = compress::is_zero_page(page);
-      uint32_t flags = 0;
+      auto stored_codec = compress::CodecKind::kNone;
       if (c && !zero) {
         std::vector<std::byte> out(c->max_compressed_size(4096));
         size_t n = c->compress(page, out);
         if (n != 0) {
           out.resize(n);
           page = std::move(out);
-          flags = kdump_codec_flag(codec);
+          stored_codec = codec;
         }
       }
       store.push_back(std::move(page));
-      records.push_back({pfn, store.back(), flags, zero});
+      records.push_back({pfn, store.back(), stored_codec, zero});
     }
   }
   for (size_t i = 0; i < records.size(); i += 100) {  // store is stable from here on
@@ -117,14 +117,14 @@ TEST_P(OurKdumpWriter, ThroughAFlattenedPipeReadsBackAndRebuilds) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Codecs, OurKdumpWriter,
-                         ::testing::Values(CodecKind::none, CodecKind::zlib, CodecKind::lzo,
-                                           CodecKind::snappy, CodecKind::zstd),
+                         ::testing::Values(CodecKind::kNone, CodecKind::kZlib, CodecKind::kLzo,
+                                           CodecKind::kSnappy, CodecKind::kZstd),
                          [](const auto& p) { return std::string(compress::codec_name(p.param)); });
 
 TEST(OurElfWriter, ReadsBackPageForPage) {
   DumpBuilder b = machine();
   io::MemoryOutput out("ours.elf");
-  write_all(b, *make_elf_writer(out, header_for(b, CodecKind::none)), CodecKind::none);
+  write_all(b, *make_elf_writer(out, header_for(b, CodecKind::kNone)), CodecKind::kNone);
   auto m = open_elf_core(io::memory_input("ours.elf", out.contents()));
   ASSERT_TRUE(m.ok()) << describe(m);
   EXPECT_EQ((*m)->metadata().vmcoreinfo, b.vmcoreinfo());

@@ -15,7 +15,7 @@ using vmc::compress::CodecKind;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
-  static constexpr CodecKind kKinds[] = {CodecKind::zlib, CodecKind::lzo, CodecKind::snappy, CodecKind::zstd};
+  static constexpr CodecKind kKinds[] = {CodecKind::kZlib, CodecKind::kLzo, CodecKind::kSnappy, CodecKind::kZstd};
   CodecKind kind = kKinds[data[0] & 3];
   size_t page_size = (data[0] & 4) ? 4096 : 512;
   if (!vmc::compress::codec_available(kind)) return 0;

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "formats/elf_core_reader.h"
+#include "formats/elf_notes.h"
 #include "tests/fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -1,11 +1,11 @@
-// Fuzz target: mem_map decode (vmcoreinfo/kernel_model.h, page_decode.h,
+// Fuzz target: mem_map decode (vmcoreinfo/pages/mem_map.h, page_decode.h,
 // page_filter.h): mem_section, the section maps and every struct page of a
 // memory image (fuzz_support.h), filtered at dump level 31 in slices the way
 // the engine runs it.
-#include "collector/bitmap.h"
+#include "base/bitmap.h"
 #include "tests/fuzz/fuzz_support.h"
-#include "vmcoreinfo/page_filter.h"
-#include "vmcoreinfo/vmcoreinfo.h"
+#include "vmcoreinfo/pages/page_filter.h"
+#include "vmcoreinfo/table/vmcoreinfo.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto memory = vmc::fuzz::decode_image({data, size});

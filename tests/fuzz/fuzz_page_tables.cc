@@ -1,4 +1,4 @@
-// Fuzz target: x86_64 kernel page tables (vmcoreinfo/address_space.h) read
+// Fuzz target: x86_64 kernel page tables (vmcoreinfo/arch/address_space.h) read
 // from a dead machine's memory. The input is a memory image (fuzz_support.h):
 // VMCOREINFO, RAM segments and stored pages (page tables among them). The
 // addresses translated are the VMCOREINFO symbols the collector follows, the
@@ -6,7 +6,7 @@
 #include <cstring>
 
 #include "tests/fuzz/fuzz_support.h"
-#include "vmcoreinfo/vmcoreinfo.h"
+#include "vmcoreinfo/table/vmcoreinfo.h"
 
 namespace {
 

@@ -1,9 +1,9 @@
-// Fuzz target: makedumpfile --split sets (formats/kdump_split.h), reassembled
+// Fuzz target: makedumpfile --split sets (formats/kdump_reassemble.h), reassembled
 // into one dump. The input holds the parts: u8 count, count x u32 lengths,
 // then the parts' bytes back to back (the last one takes what is left).
 #include <cstring>
 
-#include "formats/kdump_split.h"
+#include "formats/kdump_reassemble.h"
 #include "tests/fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "collector/bitmap.h"
+#include "base/bitmap.h"
 
 namespace vmc::fuzz {
 namespace {

@@ -18,10 +18,10 @@
 #include <string>
 #include <vector>
 
-#include "formats/io.h"
-#include "formats/physical_memory.h"
-#include "vmcoreinfo/address_space.h"
-#include "vmcoreinfo/dmesg.h"
+#include "base/io.h"
+#include "base/physical_memory.h"
+#include "vmcoreinfo/arch/address_space.h"
+#include "vmcoreinfo/printk/dmesg.h"
 
 namespace vmc::fuzz {
 

@@ -1,8 +1,8 @@
-// Fuzz target: VMCOREINFO text (vmcoreinfo/vmcoreinfo.h), parsed from a note
+// Fuzz target: VMCOREINFO text (vmcoreinfo/table/vmcoreinfo.h), parsed from a note
 // of a dead kernel, and the derived values every later stage trusts.
-#include "vmcoreinfo/page_decode.h"
-#include "vmcoreinfo/vmcoreinfo.h"
 #include "tests/fuzz/fuzz_support.h"
+#include "vmcoreinfo/pages/page_decode.h"
+#include "vmcoreinfo/table/vmcoreinfo.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);

@@ -212,7 +212,7 @@ void printk_seeds() {
 
 void decompress_seeds() {
   using compress::CodecKind;
-  const CodecKind kinds[] = {CodecKind::zlib, CodecKind::lzo, CodecKind::snappy, CodecKind::zstd};
+  const CodecKind kinds[] = {CodecKind::kZlib, CodecKind::kLzo, CodecKind::kSnappy, CodecKind::kZstd};
   for (uint8_t k = 0; k < 4; ++k) {
     if (!compress::codec_available(kinds[k])) continue;
     auto codec = compress::make_codec(kinds[k]);

@@ -21,7 +21,7 @@ run() { # run NAME CMD...: output in $OUT/NAME.log, exit code in $OUT/NAME.rc
 
 if command -v vmcollect >/dev/null 2>&1; then
   # As kdump does: the kernel log first (small, and most of the story), then
-  # the dump. tests/dmesg checks it equals vmcore-dmesg on the raw vmcore.
+  # the dump. tests/real_dumps/vm_dmesg_cli.py checks it equals vmcore-dmesg on the raw vmcore.
   run vmcollect-dmesg vmcollect --dump-dmesg "$VMCORE" "$OUT/vmcore-dmesg.txt"
   run vmcollect-l-d1 vmcollect -l --message-level 7 -d 1 "$VMCORE" "$OUT/vmcore-vmcollect-l-d1"
   run vmcollect-c-d1 vmcollect -c -d 1 "$VMCORE" "$OUT/vmcore-vmcollect-c-d1"

@@ -59,7 +59,7 @@ step "5/5 judged by libkdumpfile, and the kernel log"
 status=0
 for rc in "$cap"/vmcollect-*.rc; do [[ $(cat "$rc") == 0 ]] || status=1; done
 for dump in "$cap"/vmcore-vmcollect-*; do
-  /usr/bin/python3 "$ROOT/tests/judges/kdump_judge.py" pages "$dump" "$out/vmcore" || status=1
+  /usr/bin/python3 "$ROOT/tests/real_dumps/kdump_judge.py" pages "$dump" "$out/vmcore" || status=1
 done
 first=$(ls "$cap"/vmcore-vmcollect-* | head -n 1)
 "$bin" -f --dump-dmesg "$first" "$out/dmesg.txt" >/dev/null

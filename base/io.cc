@@ -1,0 +1,451 @@
+// POSIX implementations of the I/O seam, and the fault-injecting decorators.
+// Inputs map only the window a caller asks for (a capture kernel cannot map a
+// whole terabyte of /proc/vmcore), or read() it with --non-mmap.
+#include "base/io.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <linux/magic.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <climits>
+#include <charconv>
+#include <cstring>
+
+namespace vmc::io {
+namespace {
+
+std::string at(const std::string& name, uint64_t offset) {
+  return name + " at offset " + hex(offset);
+}
+
+class FdHolder {
+ public:
+  explicit FdHolder(int fd) : fd_(fd) {}
+  ~FdHolder() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  FdHolder(const FdHolder&) = delete;
+  FdHolder& operator=(const FdHolder&) = delete;
+  int get() const { return fd_; }
+  int release() { return std::exchange(fd_, -1); }
+
+ private:
+  int fd_;
+};
+
+class PosixInput final : public InputFile {
+ public:
+  PosixInput(std::string name, int fd, uint64_t size, bool use_mmap, bool page_cached)
+      : name_(std::move(name)), fd_(fd), size_(size), use_mmap_(use_mmap), page_cached_(page_cached) {}
+  const std::string& name() const override { return name_; }
+  uint64_t size() const override { return size_; }
+  bool prefers_read() const override { return page_cached_ || !use_mmap_; }
+
+  Status read_at(uint64_t offset, std::span<std::byte> out) override {
+    size_t done = 0;
+    while (done < out.size()) {
+      ssize_t n = ::pread(fd_.get(), out.data() + done, out.size() - done,
+                          static_cast<off_t>(offset + done));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return errno_error("cannot read " + std::to_string(out.size() - done) + " bytes from " +
+                           at(name_, offset + done));
+      }
+      if (n == 0) {
+        return Error(ErrorKind::kBadInput, "unexpected end of file reading " +
+                                               std::to_string(out.size()) + " bytes from " +
+                                               at(name_, offset) + " (file is truncated?)");
+      }
+      done += static_cast<size_t>(n);
+    }
+    return {};
+  }
+
+  Result<ByteView> view(uint64_t offset, uint64_t length) override {
+    if (!use_mmap_ || length == 0) return InputFile::view(offset, length);
+    if (size_ != 0 && (offset > size_ || length > size_ - offset)) {
+      return Error(ErrorKind::kBadInput, std::to_string(length) + " bytes at " + at(name_, offset) +
+                                             " lie beyond the end of the file (" +
+                                             std::to_string(size_) + " bytes; truncated?)");
+    }
+    static const uint64_t kMmapGranule = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+    uint64_t aligned = offset & ~(kMmapGranule - 1);
+    size_t map_len = static_cast<size_t>(length + (offset - aligned));
+    void* p = ::mmap(nullptr, map_len, PROT_READ, MAP_PRIVATE, fd_.get(), static_cast<off_t>(aligned));
+    if (p == MAP_FAILED) {
+      // Some inputs (pipes, old /proc/vmcore) cannot be mapped: read instead.
+      use_mmap_ = false;
+      return InputFile::view(offset, length);
+    }
+    std::shared_ptr<const void> owner(p, [map_len](const void* q) {
+      ::munmap(const_cast<void*>(q), map_len);
+    });
+    auto* bytes = static_cast<const std::byte*>(p) + (offset - aligned);
+    return ByteView(std::move(owner), {bytes, static_cast<size_t>(length)});
+  }
+
+ private:
+  std::string name_;
+  FdHolder fd_;
+  uint64_t size_;
+  bool use_mmap_;
+  bool page_cached_;  // a regular file, not /proc/vmcore
+};
+
+class MemoryInput final : public InputFile {
+ public:
+  MemoryInput(std::string name, std::vector<std::byte> bytes)
+      : name_(std::move(name)), bytes_(std::make_shared<std::vector<std::byte>>(std::move(bytes))) {}
+  const std::string& name() const override { return name_; }
+  uint64_t size() const override { return bytes_->size(); }
+  Status read_at(uint64_t offset, std::span<std::byte> out) override {
+    if (out.empty()) return {};
+    if (offset > bytes_->size() || out.size() > bytes_->size() - offset) {
+      return Error(ErrorKind::kBadInput, "unexpected end of file reading " +
+                                             std::to_string(out.size()) + " bytes from " +
+                                             at(name_, offset) + " (file is truncated?)");
+    }
+    std::memcpy(out.data(), bytes_->data() + offset, out.size());
+    return {};
+  }
+  Result<ByteView> view(uint64_t offset, uint64_t length) override {
+    if (offset > bytes_->size() || length > bytes_->size() - offset) {
+      return InputFile::view(offset, length);  // produces the truncation error
+    }
+    return ByteView(bytes_, {bytes_->data() + offset, static_cast<size_t>(length)});
+  }
+
+ private:
+  std::string name_;
+  std::shared_ptr<std::vector<std::byte>> bytes_;
+};
+
+class PosixOutput final : public OutputFile {
+ public:
+  PosixOutput(std::string name, int fd, bool seekable, bool owns_fd)
+      : name_(std::move(name)), fd_(owns_fd ? fd : -1), raw_fd_(fd), seekable_(seekable) {}
+  const std::string& name() const override { return name_; }
+  bool seekable() const override { return seekable_; }
+  uint64_t bytes_written() const override { return end_; }
+
+  Status write_at(uint64_t offset, std::span<const std::byte> data) override {
+    if (!seekable_ && offset != end_) {
+      return Error(ErrorKind::kInvalidArgument,
+                   "cannot seek in " + name_ + " (a pipe) to offset " + hex(offset));
+    }
+    size_t done = 0;
+    while (done < data.size()) {
+      ssize_t n = seekable_ ? ::pwrite(raw_fd_, data.data() + done, data.size() - done,
+                                       static_cast<off_t>(offset + done))
+                            : ::write(raw_fd_, data.data() + done, data.size() - done);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return errno_error("cannot write " + std::to_string(data.size() - done) + " bytes to " +
+                           at(name_, offset + done));
+      }
+      done += static_cast<size_t>(n);
+    }
+    end_ = std::max(end_, offset + data.size());
+    note_written(data.size());
+    return {};
+  }
+
+  Status write_gather(uint64_t offset, std::span<const std::span<const std::byte>> pieces) override {
+    if (!seekable_ && offset != end_) {
+      return Error(ErrorKind::kInvalidArgument,
+                   "cannot seek in " + name_ + " (a pipe) to offset " + hex(offset));
+    }
+    iovecs_.clear();
+    uint64_t total = 0;
+    for (auto piece : pieces) {
+      if (piece.empty()) continue;
+      iovecs_.push_back({const_cast<std::byte*>(piece.data()), piece.size()});
+      total += piece.size();
+    }
+    // A short write leaves [first, iovecs_.end()) to go, the first one maybe partly.
+    uint64_t done = 0;
+    for (size_t first = 0; first < iovecs_.size();) {
+      int count = static_cast<int>(std::min<size_t>(iovecs_.size() - first, IOV_MAX));
+      ssize_t n = seekable_ ? ::pwritev(raw_fd_, &iovecs_[first], count, static_cast<off_t>(offset + done))
+                            : ::writev(raw_fd_, &iovecs_[first], count);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return errno_error("cannot write " + std::to_string(total - done) + " bytes to " +
+                           at(name_, offset + done));
+      }
+      done += static_cast<uint64_t>(n);
+      for (auto left = static_cast<size_t>(n); left != 0;) {
+        size_t take = std::min(left, iovecs_[first].iov_len);
+        iovecs_[first].iov_base = static_cast<std::byte*>(iovecs_[first].iov_base) + take;
+        iovecs_[first].iov_len -= take;
+        left -= take;
+        if (iovecs_[first].iov_len == 0) ++first;
+      }
+    }
+    end_ = std::max(end_, offset + total);
+    note_written(total);
+    return {};
+  }
+
+  Status reserve(uint64_t offset, uint64_t length) override {
+    if (!seekable_ || length == 0) return {};
+    int rc = ::posix_fallocate(raw_fd_, static_cast<off_t>(offset), static_cast<off_t>(length));
+    if (rc == ENOSPC || rc == EDQUOT) {
+      return errno_error("cannot reserve " + std::to_string(length) + " bytes in " +
+                             at(name_, offset), rc);
+    }
+    return {};  // EOPNOTSUPP and friends: nothing to gain, nothing lost
+  }
+
+  Status finish() override {
+    if (seekable_ && ::fsync(raw_fd_) != 0 && errno != EINVAL && errno != EROFS) {
+      return errno_error("cannot sync " + name_);
+    }
+    if (fd_.get() >= 0 && ::close(fd_.release()) != 0) return errno_error("cannot close " + name_);
+    return {};
+  }
+
+ private:
+  // The disk works while we compress: every kWritebackStep bytes, start
+  // writeback of what is dirty, without waiting for it. The fsync at the end
+  // then finds little left, and a small capture kernel holds little dirty
+  // page cache. Only a hint: a write error still surfaces in that fsync.
+  static constexpr uint64_t kWritebackStep = 8 << 20;
+  void note_written(uint64_t bytes) {
+    unkicked_ += bytes;
+    if (!kick_writeback_ || unkicked_ < kWritebackStep) return;
+    unkicked_ = 0;
+    // EINVAL, ESPIPE, ENOSYS: this file cannot take the hint; stop giving it.
+    if (::sync_file_range(raw_fd_, 0, 0, SYNC_FILE_RANGE_WRITE) != 0 && errno != EINTR) {
+      kick_writeback_ = false;
+    }
+  }
+
+  std::string name_;
+  FdHolder fd_;
+  int raw_fd_;
+  bool seekable_;
+  uint64_t end_ = 0;
+  std::vector<iovec> iovecs_;
+  bool kick_writeback_ = seekable_;
+  uint64_t unkicked_ = 0;
+};
+
+bool overlaps(const FaultPlan::ByteRange& r, uint64_t offset, uint64_t length) {
+  return offset < r.end && r.begin < offset + length;
+}
+
+class FaultyInput final : public InputFile {
+ public:
+  FaultyInput(std::unique_ptr<InputFile> inner, FaultPlan plan)
+      : inner_(std::move(inner)), plan_(std::move(plan)) {}
+  const std::string& name() const override { return inner_->name(); }
+  uint64_t size() const override { return inner_->size(); }
+  Status read_at(uint64_t offset, std::span<std::byte> out) override {
+    VMC_TRY(check(offset, out.size()));
+    return inner_->read_at(offset, out);
+  }
+  Result<ByteView> view(uint64_t offset, uint64_t length) override {
+    if (auto s = check(offset, length); !s) return std::move(s).error();
+    return inner_->view(offset, length);
+  }
+  bool prefers_read() const override { return inner_->prefers_read(); }
+
+ private:
+  Status check(uint64_t offset, uint64_t length) const {
+    for (const auto& r : plan_.read_eio) {
+      if (overlaps(r, offset, length)) {
+        return errno_error("cannot read " + at(name(), std::max(offset, r.begin)) +
+                               " (injected fault)", EIO);
+      }
+    }
+    if (plan_.short_read_at && *plan_.short_read_at >= offset &&
+        *plan_.short_read_at < offset + length) {
+      return Error(ErrorKind::kBadInput, "short read from " + at(name(), *plan_.short_read_at) +
+                                             " (injected fault)", EIO);
+    }
+    return {};
+  }
+  std::unique_ptr<InputFile> inner_;
+  FaultPlan plan_;
+};
+
+class FaultyOutput final : public OutputFile {
+ public:
+  FaultyOutput(std::unique_ptr<OutputFile> inner, FaultPlan plan)
+      : inner_(std::move(inner)), plan_(std::move(plan)) {}
+  const std::string& name() const override { return inner_->name(); }
+  bool seekable() const override { return inner_->seekable(); }
+  uint64_t bytes_written() const override { return inner_->bytes_written(); }
+  Status reserve(uint64_t offset, uint64_t length) override { return inner_->reserve(offset, length); }
+  Status finish() override { return inner_->finish(); }
+  Status write_at(uint64_t offset, std::span<const std::byte> data) override {
+    auto fail_at = [&](std::optional<uint64_t> limit, int err) -> std::optional<Error> {
+      if (!limit || offset + data.size() <= *limit) return std::nullopt;
+      // Like a real full disk: what fits before the limit lands, then the error.
+      if (offset < *limit) (void)inner_->write_at(offset, data.first(*limit - offset));
+      return errno_error("cannot write " + std::to_string(data.size()) + " bytes to " +
+                             at(name(), std::max(offset, *limit)) + " (injected fault)", err);
+    };
+    if (auto e = fail_at(plan_.write_enospc_at, ENOSPC)) return std::move(*e);
+    if (auto e = fail_at(plan_.write_eio_at, EIO)) return std::move(*e);
+    return inner_->write_at(offset, data);
+  }
+
+ private:
+  std::unique_ptr<OutputFile> inner_;
+  FaultPlan plan_;
+};
+
+std::optional<uint64_t> parse_u64(std::string_view s) {
+  int base = 10;
+  if (s.starts_with("0x") || s.starts_with("0X")) {
+    s.remove_prefix(2);
+    base = 16;
+  }
+  uint64_t v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v, base);
+  if (ec != std::errc() || end != s.data() + s.size() || s.empty()) return std::nullopt;
+  return v;
+}
+
+}  // namespace
+
+ByteView ByteView::copy_of(std::vector<std::byte> bytes) {
+  auto owner = std::make_shared<std::vector<std::byte>>(std::move(bytes));
+  std::span<const std::byte> span(owner->data(), owner->size());
+  return ByteView(std::move(owner), span);
+}
+
+Status OutputFile::write_gather(uint64_t offset, std::span<const std::span<const std::byte>> pieces) {
+  for (auto piece : pieces) {
+    VMC_TRY(write_at(offset, piece));
+    offset += piece.size();
+  }
+  return {};
+}
+
+Result<ByteView> InputFile::view(uint64_t offset, uint64_t length) {
+  std::vector<std::byte> buf(static_cast<size_t>(length));
+  VMC_TRY(read_at(offset, buf));
+  return ByteView::copy_of(std::move(buf));
+}
+
+Result<std::unique_ptr<InputFile>> open_input(const std::string& path,
+                                              const OpenInputOptions& options) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno_error("cannot open " + path);
+  FdHolder holder(fd);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return errno_error("cannot stat " + path);
+  uint64_t size = static_cast<uint64_t>(st.st_size);
+  if (!S_ISREG(st.st_mode)) {
+    off_t end = ::lseek(fd, 0, SEEK_END);
+    size = end > 0 ? static_cast<uint64_t>(end) : 0;
+  }
+  if (S_ISDIR(st.st_mode)) {
+    return Error(ErrorKind::kInvalidArgument, path + " is a directory, not a dump");
+  }
+  // procfs files (/proc/vmcore) are regular files too, but are not page cached.
+  struct statfs fs {};
+  bool page_cached = S_ISREG(st.st_mode) && ::fstatfs(fd, &fs) == 0 && fs.f_type != PROC_SUPER_MAGIC;
+  return std::unique_ptr<InputFile>(
+      std::make_unique<PosixInput>(path, holder.release(), size, options.use_mmap, page_cached));
+}
+
+std::unique_ptr<InputFile> memory_input(std::string name, std::vector<std::byte> bytes) {
+  return std::make_unique<MemoryInput>(std::move(name), std::move(bytes));
+}
+
+Result<std::unique_ptr<OutputFile>> create_output(const std::string& path,
+                                                  const CreateOutputOptions& options) {
+  int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (options.overwrite ? O_TRUNC : O_EXCL);
+  int fd = ::open(path.c_str(), flags, 0600);
+  if (fd < 0) {
+    if (errno == EEXIST) {
+      return Error(ErrorKind::kInvalidArgument,
+                   "the dumpfile " + path + " already exists (use -f to overwrite it)");
+    }
+    return errno_error("cannot create the dumpfile " + path);
+  }
+  // O_TRUNC keeps an old file's mode: a dump holds secrets, so force 0600.
+  if (options.overwrite) (void)::fchmod(fd, 0600);
+  struct stat st {};
+  bool seekable = ::fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode));
+  return std::unique_ptr<OutputFile>(std::make_unique<PosixOutput>(path, fd, seekable, true));
+}
+
+Result<std::unique_ptr<OutputFile>> open_output_for_update(const std::string& path) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return errno_error("cannot open " + path + " for update");
+  return std::unique_ptr<OutputFile>(std::make_unique<PosixOutput>(path, fd, true, true));
+}
+
+std::unique_ptr<OutputFile> stdout_output() {
+  struct stat st {};
+  bool seekable = ::fstat(STDOUT_FILENO, &st) == 0 && S_ISREG(st.st_mode) &&
+                  ::lseek(STDOUT_FILENO, 0, SEEK_CUR) == 0;
+  return std::make_unique<PosixOutput>("standard output", STDOUT_FILENO, seekable, false);
+}
+
+std::unique_ptr<MemoryOutput> memory_output(std::string name) {
+  return std::make_unique<MemoryOutput>(std::move(name));
+}
+
+Status MemoryOutput::write_at(uint64_t offset, std::span<const std::byte> data) {
+  if (!seekable_ && offset != written_) {
+    return Error(ErrorKind::kInvalidArgument, "cannot seek in " + name_ + " to " + hex(offset));
+  }
+  if (bytes_.size() < offset + data.size()) bytes_.resize(offset + data.size());
+  std::copy(data.begin(), data.end(), bytes_.begin() + static_cast<ptrdiff_t>(offset));
+  written_ = std::max<uint64_t>(written_, offset + data.size());
+  return {};
+}
+
+Result<FaultPlan> parse_fault_plan(std::string_view spec) {
+  FaultPlan plan;
+  auto bad = [&](std::string_view item) {
+    return Error(ErrorKind::kInvalidArgument, "bad fault spec '" + std::string(item) + "'");
+  };
+  while (!spec.empty()) {
+    auto comma = spec.find(',');
+    std::string_view item = spec.substr(0, comma);
+    spec = comma == std::string_view::npos ? std::string_view{} : spec.substr(comma + 1);
+    auto eq = item.find('=');
+    if (eq == std::string_view::npos) return bad(item);
+    std::string_view key = item.substr(0, eq), val = item.substr(eq + 1);
+    if (key == "read-eio") {
+      auto dash = val.find('-');
+      auto b = parse_u64(val.substr(0, dash));
+      auto e = dash == std::string_view::npos ? (b ? std::optional(*b + 1) : std::nullopt)
+                                              : parse_u64(val.substr(dash + 1));
+      if (!b || !e || *e <= *b) return bad(item);
+      plan.read_eio.push_back({*b, *e});
+      continue;
+    }
+    auto v = parse_u64(val);
+    if (!v) return bad(item);
+    if (key == "short-read") plan.short_read_at = *v;
+    else if (key == "write-enospc") plan.write_enospc_at = *v;
+    else if (key == "write-eio") plan.write_eio_at = *v;
+    else return bad(item);
+  }
+  return plan;
+}
+
+std::unique_ptr<InputFile> with_faults(std::unique_ptr<InputFile> inner, const FaultPlan& plan) {
+  if (plan.empty()) return inner;
+  return std::make_unique<FaultyInput>(std::move(inner), plan);
+}
+
+std::unique_ptr<OutputFile> with_faults(std::unique_ptr<OutputFile> inner, const FaultPlan& plan) {
+  if (plan.empty()) return inner;
+  return std::make_unique<FaultyOutput>(std::move(inner), plan);
+}
+
+}  // namespace vmc::io

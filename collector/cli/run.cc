@@ -79,7 +79,7 @@ Result<Facts> open_facts(const Options& o, Messenger& m, int& exit_code) {
 // init_uts_ns has it all, as makedumpfile copies it. (A kdump input's header
 // had it already.)
 void add_uname_from_memory(DumpHeaderInfo& h, const Facts& f, const Messenger& m) {
-  auto kernel = make_x86_64_address_space(*f.memory, *f.info);
+  auto kernel = make_address_space(*f.memory, *f.info);
   auto uts = kernel ? read_kernel_utsname(**kernel, *f.info) : Result<KernelUtsname>(std::move(kernel).error());
   if (!uts) {
     m.error("Warning: the header's uname has the release only (readers such as drgn may not open the dump): " +
@@ -196,7 +196,7 @@ int run_dmesg(const Options& o, Messenger& m) {
   auto facts = open_facts(o, m, exit_code);
   if (!facts) return fail(m, facts.error(), exit_code);
   if (!facts->info) return fail(m, Error(ErrorKind::kBadInput, o.input + " has no VMCOREINFO; the log cannot be located (give it with -i)"));
-  auto kernel = make_x86_64_address_space(*facts->memory, *facts->info);
+  auto kernel = make_address_space(*facts->memory, *facts->info);
   if (!kernel) return fail(m, kernel.error().add_context(o.input));
   auto log = extract_dmesg(**kernel, *facts->info);
   if (!log) return fail(m, log.error().add_context(o.input));

@@ -2,18 +2,15 @@
 // and vmemmap bases are randomized and not exported, so only two shortcuts
 // are safe (the kernel image map through phys_base, the direct map through
 // the offset a direct-map segment reveals); everything else, vmemmap first of
-// all, is found by walking the kernel's own page tables. Page-table pages are
-// cached whole, so walking the mem_map of a terabyte machine reads each table
-// once.
+// all, is found by walking the kernel's own page tables (page_table.h, which
+// keeps the tables it read, so walking the mem_map of a terabyte machine reads
+// each table once).
 #include "vmcoreinfo/arch/address_space.h"
 
 #include <algorithm>
-#include <array>
 #include <map>
-#include <mutex>
-#include <shared_mutex>
-#include <unordered_map>
 
+#include "vmcoreinfo/arch/page_table.h"
 #include "vmcoreinfo/arch/x86_64.h"
 
 namespace vmc {
@@ -40,76 +37,19 @@ Status KernelAddressSpace::read_virtual(uint64_t vaddr, std::span<std::byte> out
 namespace x86_64 {
 namespace {
 
-constexpr uint64_t kPresent = 1;
-constexpr uint64_t kPageSizeBit = uint64_t{1} << 7;  // _PAGE_PSE: a 2 MiB / 1 GiB leaf
-constexpr uint64_t kEntryAddrMask = 0x000ffffffffff000;  // bits 12-51
-constexpr size_t kEntriesPerTable = 512;
-constexpr size_t kMaxCachedTables = 4096;  // 16 MiB of page tables
-
-using Table = std::array<uint64_t, kEntriesPerTable>;
-
-// Page-table pages by physical address, shared by all threads.
-class TableCache {
- public:
-  Result<uint64_t> entry(PhysicalMemory& memory, uint64_t table, unsigned index) const {
-    {
-      std::shared_lock lock(mu_);
-      auto it = tables_.find(table);
-      if (it != tables_.end()) return (*it->second)[index];
-    }
-    auto t = std::make_shared<Table>();
-    auto st = memory.read_physical(table, std::as_writable_bytes(std::span(*t)));
-    if (!st) return std::move(st).error().add_context("reading the page table at " + hex(table));
-    uint64_t value = (*t)[index];
-    std::unique_lock lock(mu_);
-    if (tables_.size() >= kMaxCachedTables) tables_.clear();
-    tables_.emplace(table, std::move(t));
-    return value;
-  }
-
- private:
-  mutable std::shared_mutex mu_;
-  mutable std::unordered_map<uint64_t, std::shared_ptr<const Table>> tables_;
-};
-
-const char* level_name(int level) {
-  static const char* const kNames[] = {"", "PTE", "PMD", "PUD", "P4D", "PGD"};
-  return kNames[level];
-}
-
-// A 4- or 5-level walk from a top table.
-Result<KernelAddressSpace::Translation> walk(PhysicalMemory& memory, const TableCache& cache,
-                                             uint64_t top, int levels, uint64_t sme_mask,
-                                             uint64_t vaddr) {
-  uint64_t table = top;
-  for (int level = levels; level >= 1; --level) {
-    unsigned shift = 12 + 9 * static_cast<unsigned>(level - 1);
-    unsigned index = static_cast<unsigned>((vaddr >> shift) & (kEntriesPerTable - 1));
-    auto e = cache.entry(memory, table, index);
-    if (!e) return std::move(e).error().add_context("translating " + hex(vaddr));
-    if ((*e & kPresent) == 0) {
-      return Error(ErrorKind::kBadInput, "kernel virtual address " + hex(vaddr) + " is not mapped (" +
-                                             level_name(level == levels ? 5 : level) +
-                                             " entry " + hex(*e) + " in the table at " + hex(table) +
-                                             ")");
-    }
-    uint64_t addr = *e & kEntryAddrMask & ~sme_mask;
-    bool leaf = level == 1 || ((level == 2 || level == 3) && (*e & kPageSizeBit));
-    if (leaf) {
-      uint64_t size = uint64_t{1} << shift;
-      uint64_t within = vaddr & (size - 1);
-      // Bit 12 of a large-page entry is PAT, not address.
-      return KernelAddressSpace::Translation{(addr & ~(size - 1)) + within, size - within};
-    }
-    table = addr;
-  }
-  return Error(ErrorKind::kBadInput, "page-table walk for " + hex(vaddr) + " did not end");
+// A 4- or 5-level walk from a top table, as the layout says.
+Result<KernelAddressSpace::Translation> walk(const PageTableWalker& walker, uint64_t top, uint64_t vaddr) {
+  auto hit = walker.walk(top, vaddr);
+  if (!hit) return std::move(hit).error();
+  return KernelAddressSpace::Translation{hit->paddr, hit->contiguous};
 }
 
 class X86_64AddressSpace final : public KernelAddressSpace {
  public:
   X86_64AddressSpace(PhysicalMemory& memory, Layout layout)
-      : KernelAddressSpace(memory), layout_(std::move(layout)) {}
+      : KernelAddressSpace(memory),
+        layout_(std::move(layout)),
+        walker_(memory, x86_64_page_tables(layout_.levels, layout_.sme_mask)) {}
 
   Result<uint64_t> virt_to_phys(uint64_t vaddr) const override {
     auto t = translate(vaddr);
@@ -127,12 +67,12 @@ class X86_64AddressSpace final : public KernelAddressSpace {
       uint64_t paddr = vaddr - *layout_.page_offset;
       return Translation{paddr, layout_.direct_map_size - paddr};
     }
-    return walk(memory(), cache_, layout_.top_table, layout_.levels, layout_.sme_mask, vaddr);
+    return walk(walker_, layout_.top_table, vaddr);
   }
 
  private:
   Layout layout_;
-  TableCache cache_;
+  PageTableWalker walker_;
 };
 
 // ---- Deriving the layout ----------------------------------------------------
@@ -189,8 +129,8 @@ bool phys_base_consistent(PhysicalMemory& memory, const VmcoreInfo& info, const 
     if (!memory.read_physical(where, std::as_writable_bytes(std::span(&value, 1)))) return false;
     if (value != candidate) return false;
   }
-  TableCache cache;
-  auto t = walk(memory, cache, top, l.levels, l.sme_mask, top_symbol);
+  PageTableWalker walker(memory, x86_64_page_tables(l.levels, l.sme_mask));
+  auto t = walk(walker, top, top_symbol);
   return t && t->paddr == top;
 }
 
@@ -228,8 +168,8 @@ Result<uint64_t> find_phys_base(PhysicalMemory& memory, const VmcoreInfo& info, 
 // they can be read, say otherwise.
 void check_page_offset(PhysicalMemory& memory, Layout& l) {
   if (!l.page_offset) return;
-  TableCache cache;
-  auto t = walk(memory, cache, l.top_table, l.levels, l.sme_mask, *l.page_offset + l.top_table);
+  PageTableWalker walker(memory, x86_64_page_tables(l.levels, l.sme_mask));
+  auto t = walk(walker, l.top_table, *l.page_offset + l.top_table);
   if (t && t->paddr != l.top_table) {
     l.notes.push_back("direct-map offset " + hex(*l.page_offset) +
                       " from the segments disagrees with the page tables; not used");
@@ -281,6 +221,13 @@ Result<std::unique_ptr<KernelAddressSpace>> make_x86_64_address_space(PhysicalMe
   if (!layout) return std::move(layout).error().add_context("setting up x86_64 address translation");
   return std::unique_ptr<KernelAddressSpace>(
       std::make_unique<x86_64::X86_64AddressSpace>(memory, std::move(*layout)));
+}
+
+Result<std::unique_ptr<KernelAddressSpace>> make_address_space(PhysicalMemory& memory, const VmcoreInfo& info) {
+  const std::string& machine = memory.metadata().utsname_machine;
+  if (machine.empty() || machine == "x86_64") return make_x86_64_address_space(memory, info);
+  return Error(ErrorKind::kUnsupported,
+               "kernel address translation for " + machine + " dumps is not built yet (x86_64 only)");
 }
 
 }  // namespace vmc

@@ -39,6 +39,12 @@ class KernelAddressSpace {
   PhysicalMemory& memory_;
 };
 
+// The translation for the dump's architecture, chosen from the dump, never
+// from the host: the machine its header names (a kdump header's
+// utsname.machine), else x86_64, the only machine whose ELF cores the reader
+// opens so far. Architectures not built yet are refused by name.
+Result<std::unique_ptr<KernelAddressSpace>> make_address_space(PhysicalMemory& memory, const VmcoreInfo& info);
+
 // x86_64: the kernel text map via phys_base, the direct map via the offset the
 // dump's segments reveal, and everything else (vmemmap, vmalloc) by walking the
 // kernel's own page tables (4 or 5 levels) from init_top_pgt.

@@ -258,14 +258,10 @@ class MemMapFilter final : public PageFilter {
 
 Result<std::unique_ptr<PageFilter>> make_page_filter(PhysicalMemory& memory, const VmcoreInfo& info,
                                                      int dump_level) {
-  const auto& machine = memory.metadata().utsname_machine;
-  if (!machine.empty() && machine != "x86_64") {
-    return Error(ErrorKind::kUnsupported, "mem_map filtering supports x86_64 dumps only, not " + machine);
-  }
   std::vector<std::string> warnings;
   auto layout = make_page_layout(info, dump_level, warnings);
   if (!layout) return std::move(layout).error().add_context("setting up page filtering");
-  auto kernel = make_x86_64_address_space(memory, info);
+  auto kernel = make_address_space(memory, info);
   if (!kernel) return std::move(kernel).error().add_context("setting up page filtering");
   auto model = KernelMemoryModel::load(**kernel, info, warnings);
   if (!model) return std::move(model).error().add_context("locating mem_map");

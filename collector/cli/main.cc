@@ -42,7 +42,9 @@ int main(int argc, char** argv) {
                  program.c_str());
     // makedumpfile --check-params answers with its exit status and no closing line.
     bool check_only = std::find(args.begin(), args.end(), "--check-params") != args.end();
-    if (!check_only) std::printf("\n%s Failed.\n", program.c_str());
+    if (!check_only) {
+      std::fprintf(vmc::asks_for_flattened_stdout(args) ? stderr : stdout, "\n%s Failed.\n", program.c_str());
+    }
     return vmc::kExitFailed;
   }
   // --check-params checks the command line only: mkdumprd runs it while

@@ -45,6 +45,7 @@ struct OptionSpec {
   Status (*apply)(const OptionSpec& spec, const std::string& arg, Options& o);
   std::string_view synopsis;   // --help's left column
   std::string_view help;       // continuation lines follow '\n'
+  bool vmcollect_only = false; // not makedumpfile's: yields to it in abbreviations
 };
 
 std::string spelled(const OptionSpec& spec) {
@@ -155,9 +156,9 @@ constexpr OptionSpec kOptions[] = {
     {'\0', "elfcorehdr", true, set_elfcorehdr, "--elfcorehdr ADDR",
      "VMCORE is raw physical memory (a pmemsave image; offset ==\nphysical address) whose ELF core header is at ADDR, "
      "written as\nthe kernel's elfcorehdr= ([SIZE@]ADDR, K/M/G suffixes). For\n/dev/oldmem it defaults to "
-     "elfcorehdr= of /proc/cmdline"},
+     "elfcorehdr= of /proc/cmdline", true},
     {'\0', "mem-ranges", true, set_mem_ranges, "--mem-ranges START-END,...",
-     "raw physical memory without a header: RAM ranges\nin hex, END inclusive (as /proc/iomem); VMCOREINFO from -i"},
+     "raw physical memory without a header: RAM ranges\nin hex, END inclusive (as /proc/iomem); VMCOREINFO from -i", true},
     {'\0', "check-params", false, set_flag<&Options::check_params>, "--check-params", "only check the command line"},
     {'v', "version", false, set_mode<Mode::kVersion>, "-v, --version", "show the version"},
     {'h', "help", false, set_mode<Mode::kHelp>, "-h, --help", "show this help"},
@@ -171,7 +172,7 @@ constexpr OptionSpec kOptions[] = {
     {'\0', "work-dir", true, no_effect, "", ""},
     {'\0', "splitblock-size", true, no_effect, "", ""},
     {'\0', "show-stats", false, no_effect, "", ""},
-    {'\0', "inject-fault", true, add_fault_plan, "", ""},  // tests only
+    {'\0', "inject-fault", true, add_fault_plan, "", "", true},  // tests only
     {'x', "", true, refuse_vmlinux, "", ""},
     // makedumpfile's, not built yet: refused by name.
     {'g', "", true, nullptr, "", ""},
@@ -195,11 +196,26 @@ const OptionSpec* find_short(char c) {
   return nullptr;
 }
 
-const OptionSpec* find_long(std::string_view name) {
+// getopt_long's rule, which makedumpfile's users rely on ("--num-thr=2"):
+// the exact name, else the one option the name abbreviates. vmcollect's own
+// options yield to makedumpfile's, so that an abbreviation makedumpfile
+// takes keeps its meaning here.
+Result<const OptionSpec*> find_long(std::string_view name) {
+  std::vector<const OptionSpec*> abbreviated;
   for (const auto& spec : kOptions) {
-    if (!spec.long_name.empty() && spec.long_name == name) return &spec;
+    if (spec.long_name.empty() || name.empty()) continue;
+    if (spec.long_name == name) return &spec;
+    if (spec.long_name.starts_with(name)) abbreviated.push_back(&spec);
   }
-  return nullptr;
+  if (abbreviated.size() > 1) {
+    std::erase_if(abbreviated, [](const OptionSpec* spec) { return spec->vmcollect_only; });
+    if (abbreviated.empty()) return invalid("option '--" + std::string(name) + "' is ambiguous");
+  }
+  if (abbreviated.empty()) return invalid("unrecognized option '--" + std::string(name) + "'");
+  if (abbreviated.size() == 1) return abbreviated.front();
+  std::string possibilities;
+  for (const OptionSpec* spec : abbreviated) possibilities += " '" + spelled(*spec) + "'";
+  return invalid("option '--" + std::string(name) + "' is ambiguous; possibilities:" + possibilities);
 }
 
 Status apply_long(const OptionSpec& spec, const std::string& arg, Options& o) {
@@ -275,14 +291,19 @@ Result<Options> parse_options(const std::string& program, const std::vector<std:
     }
     if (a.starts_with("--")) {
       std::string name = a.substr(2), arg;
-      if (auto eq = name.find('='); eq != std::string::npos) {
+      auto eq = name.find('=');
+      if (eq != std::string::npos) {
         arg = name.substr(eq + 1);
         name.resize(eq);
       }
-      const OptionSpec* opt = find_long(name);
-      if (!opt) return invalid("unrecognized option '--" + name + "'");
+      auto found = find_long(name);
+      if (!found) return std::move(found).error();
+      const OptionSpec* opt = *found;
+      if (!opt->takes_arg && eq != std::string::npos) {
+        return invalid("option '" + spelled(*opt) + "' doesn't allow an argument");
+      }
       if (opt->takes_arg && arg.empty()) {
-        if (i + 1 >= args.size()) return invalid("option '--" + name + "' requires an argument");
+        if (i + 1 >= args.size()) return invalid("option '" + spelled(*opt) + "' requires an argument");
         arg = args[++i];
       }
       VMC_TRY(apply_long(*opt, arg, o));
@@ -309,6 +330,19 @@ Result<Options> parse_options(const std::string& program, const std::vector<std:
   }
   VMC_TRY(check_combination(o, positional));
   return o;
+}
+
+bool asks_for_flattened_stdout(const std::vector<std::string>& args) {
+  for (const auto& a : args) {
+    if (a == "--") break;
+    if (a.size() < 2 || a[0] != '-' || a[1] == '-') continue;
+    for (char c : std::string_view(a).substr(1)) {
+      if (c == 'F') return true;
+      const OptionSpec* spec = find_short(c);
+      if (spec && spec->takes_arg) break;  // the rest of the cluster is its argument
+    }
+  }
+  return false;
 }
 
 namespace {

@@ -43,5 +43,9 @@ struct Options {
 Result<Options> parse_options(const std::string& program, const std::vector<std::string>& args);
 
 std::string usage_text(const std::string& program);
+// Whether args ask for a flattened dump on standard output (-F alone or in a
+// cluster such as -lF), judged even when they do not parse: then not a byte
+// of text may go there.
+bool asks_for_flattened_stdout(const std::vector<std::string>& args);
 
 }  // namespace vmc

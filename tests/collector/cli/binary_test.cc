@@ -143,6 +143,19 @@ TEST_F(Cli, AGoodDumpWorksAndIsMode0600) {
 }
 
 // libkdumpfile (and so drgn) takes the header's utsname only with a version.
+// With -F, standard output carries the dump to ssh or a compressor: even a
+// refused command line must not write text into it (issue 19).
+TEST_F(Cli, WithFlattenNothingButTheDumpGoesToStandardOutput) {
+  std::string stream = path("stream");
+  for (std::vector<std::string> args : {std::vector<std::string>{"-F", "-l", "--no-such-option", vmcore()},
+                                        std::vector<std::string>{"-lF", "-d", "99", vmcore()}}) {
+    Outcome o = run(args, false, stream);
+    EXPECT_EQ(o.exit_code, 1) << o.output;
+    EXPECT_EQ(fs::file_size(stream), 0u) << "stdout: " << read_whole_file(stream);
+    EXPECT_NE(o.output.find("Failed."), std::string::npos) << o.output;
+  }
+}
+
 TEST_F(Cli, TheKdumpHeaderCarriesTheDeadKernelsWholeUname) {
   KernelLayoutBuilder kernel(debian_6_1());
   kernel.finish();

@@ -25,6 +25,38 @@ TEST(Options, ClusteredAndAttachedForms) {
   EXPECT_EQ(o->message_level, 23);
 }
 
+// getopt_long's rules, which makedumpfile follows and kdump configurations
+// in the field rely on.
+TEST(Options, LongOptionsMayBeAbbreviated) {
+  auto o = parse({"-l", "--num-thr=2", "--message", "7", "--show-stat", "in", "out"});
+  ASSERT_TRUE(o.ok()) << o.error().describe();
+  EXPECT_EQ(o->num_threads, 2);
+  EXPECT_EQ(o->message_level, 7);
+  auto dmesg = parse({"--dump-d", "in", "log"});
+  ASSERT_TRUE(dmesg.ok()) << dmesg.error().describe();
+  EXPECT_EQ(dmesg->mode, Mode::kDumpDmesg);
+  // makedumpfile has one --mem... option; vmcollect's --mem-ranges yields to it.
+  auto mem = parse({"--mem", "/proc/kcore"});
+  ASSERT_TRUE(mem.ok()) << mem.error().describe();
+  EXPECT_EQ(mem->mode, Mode::kMemUsage);
+}
+
+TEST(Options, AbbreviationsMustBeUnambiguousAndArgumentsWhereTaken) {
+  auto ambiguous = parse({"--non", "in", "out"});  // --non-mmap or --non-cyclic
+  ASSERT_FALSE(ambiguous.ok());
+  EXPECT_EQ(ambiguous.error().message(),
+            "option '--non' is ambiguous; possibilities: '--non-mmap' '--non-cyclic'");
+  auto unknown = parse({"--nosuch", "in", "out"});
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().message(), "unrecognized option '--nosuch'");
+  auto with_value = parse({"--split=3", "in", "a", "b"});
+  ASSERT_FALSE(with_value.ok());
+  EXPECT_EQ(with_value.error().message(), "option '--split' doesn't allow an argument");
+  auto missing = parse({"-l", "--message"});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().message(), "option '--message-level' requires an argument");
+}
+
 TEST(Options, FlattenTakesOnlyTheInput) {
   auto o = parse({"-F", "-c", "-d", "31", "/proc/vmcore"});
   ASSERT_TRUE(o.ok());

@@ -151,6 +151,8 @@ constexpr OptionSpec kOptions[] = {
     {'\0', "num-threads", true, set_num_threads, "--num-threads N", "compress with N threads (default: the CPUs online)"},
     {'\0', "non-mmap", false, set_flag<&Options::non_mmap>, "--non-mmap", "read the input with read() instead of mmap()"},
     {'\0', "dump-dmesg", false, set_mode<Mode::kDumpDmesg>, "--dump-dmesg", "write the kernel log of VMCORE to LOGFILE"},
+    {'\0', "partial-dmesg", false, set_flag<&Options::partial_dmesg>, "--partial-dmesg",
+     "with --dump-dmesg, only the log after the last `dmesg -c`"},
     {'\0', "mem-usage", false, set_mode<Mode::kMemUsage>, "--mem-usage VMCORE",
      "print how many pages of each kind an ELF VMCORE holds"},
     {'\0', "elfcorehdr", true, set_elfcorehdr, "--elfcorehdr ADDR",
@@ -177,7 +179,6 @@ constexpr OptionSpec kOptions[] = {
     // makedumpfile's, not built yet: refused by name.
     {'g', "", true, nullptr, "", ""},
     {'L', "", true, nullptr, "", ""},
-    {'\0', "partial-dmesg", false, nullptr, "", ""},
     {'\0', "eppic", true, nullptr, "", ""},
     {'\0', "config", true, nullptr, "", ""},
     {'\0', "xen-syms", true, nullptr, "", ""},
@@ -232,6 +233,7 @@ Status apply_short(const OptionSpec* spec, char c, const std::string& arg, Optio
 
 Status check_combination(Options& o, const std::vector<std::string>& positional) {
   if (o.mode == Mode::kHelp || o.mode == Mode::kVersion) return {};
+  if (o.partial_dmesg && o.mode != Mode::kDumpDmesg) return invalid("--partial-dmesg goes with --dump-dmesg.");
   if (o.elf_output && o.codec != compress::CodecKind::kNone) {
     return invalid("-E cannot be used with compression (-c, -l, -p, -z).");
   }

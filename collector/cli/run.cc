@@ -198,7 +198,11 @@ int run_dmesg(const Options& o, Messenger& m) {
   if (!facts->info) return fail(m, Error(ErrorKind::kBadInput, o.input + " has no VMCOREINFO; the log cannot be located (give it with -i)"));
   auto kernel = make_address_space(*facts->memory, *facts->info);
   if (!kernel) return fail(m, kernel.error().add_context(o.input));
-  auto log = extract_dmesg(**kernel, *facts->info);
+  DmesgOptions dmesg_options;
+  // makedumpfile's own text under its name; vmcore-dmesg's under ours and that one's.
+  dmesg_options.style = o.program == "makedumpfile" ? DmesgStyle::kMakedumpfile : DmesgStyle::kVmcoreDmesg;
+  dmesg_options.partial = o.partial_dmesg;
+  auto log = extract_dmesg(**kernel, *facts->info, dmesg_options);
   if (!log) return fail(m, log.error().add_context(o.input));
   for (const auto& w : log->warnings) m.error("Warning: " + w + "\n");
   if (ReadCounters cost = facts->memory->read_counters(); cost.pages_read != 0) {  // kdump input

@@ -175,8 +175,8 @@ std::string LocklessRingBuilder::vmcoreinfo_lines(const Addresses& a) const {
        "OFFSET(dev_printk_info.device)=16\nLENGTH(printk_info_device)=48\n"
        "SIZE(prb_data_ring)=32\nOFFSET(prb_data_ring.size_bits)=0\nOFFSET(prb_data_ring.data)=8\n"
        "OFFSET(prb_data_ring.head_lpos)=16\nOFFSET(prb_data_ring.tail_lpos)=24\n"
-       "SIZE(atomic_long_t)=8\nOFFSET(atomic_long_t.counter)=0\n"
-       "SIZE(latched_seq)=24\nOFFSET(latched_seq.val)=8\n";
+       "SIZE(atomic_long_t)=8\nOFFSET(atomic_long_t.counter)=0\n";
+  if (latched_clear_seq_) s += "SIZE(latched_seq)=24\nOFFSET(latched_seq.val)=8\n";
   return s;
 }
 
@@ -184,6 +184,13 @@ void LocklessRingBuilder::write(DumpBuilder& b, const PrintkPlacement& p) const 
   const Addresses a = addresses(p);
   const auto pa = [&](uint64_t va) { return va - p.va_offset; };
   b.write_value(pa(a.prb), a.ring);
+  if (latched_clear_seq_) {
+    b.write_value<uint64_t>(pa(a.prb + 0x40), 5);  // the latch: odd, readers take val[1]
+    b.write_value<uint64_t>(pa(a.prb + 0x48), clear_seq_ + 1000);  // val[0], stale
+    b.write_value<uint64_t>(pa(a.prb + 0x50), clear_seq_);
+  } else {
+    b.write_value<uint64_t>(pa(a.prb + 0x40), clear_seq_);
+  }
 
   const uint64_t text_ring = desc_ring_size_;  // prb_data_ring follows prb_desc_ring
   std::vector<std::byte> ring(desc_ring_size_ + kDataRingSize + 8);
@@ -290,7 +297,7 @@ void StructuredLogBuilder::write(DumpBuilder& b, const PrintkPlacement& p) const
   b.write_value<uint32_t>(sym + 8, options_.buf_len);
   b.write_value<uint32_t>(sym + 16, first_idx_);
   b.write_value<uint32_t>(sym + 24, next_idx_);
-  b.write_value<uint32_t>(sym + 32, first_idx_);  // clear_idx
+  b.write_value<uint32_t>(sym + 32, clear_idx_.value_or(first_idx_));
   b.write_physical(p.buffers_pa, buf_);
   const std::string& n = options_.struct_name;
   std::string s;

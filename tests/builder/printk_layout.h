@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -99,6 +100,12 @@ class LocklessRingBuilder {
   uint64_t seq(uint64_t id) const { return infos_[index(id)].seq; }
   void set_head_id(uint64_t id) { head_id_ = id; }
   void set_tail_id(uint64_t id) { tail_id_ = id; }
+  // `dmesg -c` cleared up to seq: a plain u64 (5.10-5.12) or, latched, a
+  // struct latched_seq whose odd latch sequence selects val[1] (5.13+).
+  void set_clear_seq(uint64_t seq, bool latched) {
+    clear_seq_ = seq;
+    latched_clear_seq_ = latched;
+  }
   void poke_data(uint64_t offset, std::span<const std::byte> bytes);
 
   // Addresses write() uses, for tests that name them.
@@ -136,6 +143,8 @@ class LocklessRingBuilder {
   uint64_t head_lpos_, tail_lpos_;
   uint32_t count_bits_, size_bits_;
   uint64_t desc_ring_size_;  // sizeof(struct prb_desc_ring): 40 or 48
+  uint64_t clear_seq_ = 0;
+  bool latched_clear_seq_ = true;  // as Debian's 6.1 and 6.12
 };
 
 // ---- Structured log (3.5-5.9) ---------------------------------------------
@@ -166,6 +175,7 @@ class StructuredLogBuilder {
   void set_text_len(uint32_t idx, uint16_t len);
   void set_first_idx(uint32_t idx) { first_idx_ = idx; }
   void set_next_idx(uint32_t idx) { next_idx_ = idx; }
+  void set_clear_idx(uint32_t idx) { clear_idx_ = idx; }  // `dmesg -c` cleared up to here
 
   uint64_t log_buf_va(const PrintkPlacement& p) const { return p.va(p.buffers_pa); }
   void write(DumpBuilder& builder, const PrintkPlacement& p) const;
@@ -177,6 +187,7 @@ class StructuredLogBuilder {
   Options options_;
   std::vector<std::byte> buf_;
   uint32_t first_idx_ = 0, next_idx_ = 0;
+  std::optional<uint32_t> clear_idx_;  // first_idx_ unless set
   uint64_t first_seq_ = 0, next_seq_ = 0, dropped_ = 0;
 };
 

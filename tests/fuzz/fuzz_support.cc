@@ -184,8 +184,11 @@ int fuzz_log_decoder(std::span<const uint8_t> data, LogDecoder decode) {
   auto info = VmcoreInfo::parse(memory->metadata().vmcoreinfo);
   if (!info.ok()) return 0;
   auto kernel = direct_map_space(*memory);
-  auto log = decode(*kernel, *info);
-  if (log.ok()) (void)log->text.size();
+  // Both styles, the whole log and the part after the last `dmesg -c`.
+  for (DmesgOptions options : {DmesgOptions{}, DmesgOptions{DmesgStyle::kMakedumpfile, true}}) {
+    auto log = decode(*kernel, *info, options);
+    if (log.ok()) (void)log->text.size();
+  }
   return 0;
 }
 

@@ -54,7 +54,8 @@ std::unique_ptr<KernelAddressSpace> direct_map_space(PhysicalMemory& memory);
 // header), parse its VMCOREINFO (nothing to do if it does not parse) and run
 // one log decoder on it through direct_map_space(). Returns 0, as
 // LLVMFuzzerTestOneInput must.
-using LogDecoder = Result<DmesgResult> (*)(const KernelAddressSpace& kernel, const VmcoreInfo& info);
+using LogDecoder = Result<DmesgResult> (*)(const KernelAddressSpace& kernel, const VmcoreInfo& info,
+                                          const DmesgOptions& options);
 int fuzz_log_decoder(std::span<const uint8_t> data, LogDecoder decode);
 
 // Reads what a dump reader offers, as the engine would: up to max_pages

@@ -106,7 +106,10 @@ stage_first() {
     cat /proc/$f >/tmp/pre/$f 2>/dev/null
   done
   uname -r >/tmp/pre/uname
-  dmesg >/tmp/pre/dmesg
+  # `dmesg -c` as an administrator would: the log up to here is read and
+  # cleared, so --partial-dmesg has a mark to start from (clear_seq).
+  dmesg -c >/tmp/pre/dmesg
+  echo "vmcollect: the kernel log was cleared here" >/dev/kmsg
   echo "--- /proc/meminfo before panic"
   cat /tmp/pre/meminfo
   echo "--- /proc/vmstat before panic (nr_*)"

@@ -9,10 +9,11 @@
 
 namespace vmc {
 
-Result<DmesgResult> extract_dmesg(const KernelAddressSpace& kernel, const VmcoreInfo& info) {
-  if (info.symbol("prb")) return dmesg::read_lockless_log(kernel, info);
-  if (info.symbol("log_first_idx")) return dmesg::read_structured_log(kernel, info);
-  if (info.symbol("log_end")) return dmesg::read_legacy_log(kernel, info);
+Result<DmesgResult> extract_dmesg(const KernelAddressSpace& kernel, const VmcoreInfo& info,
+                                  const DmesgOptions& options) {
+  if (info.symbol("prb")) return dmesg::read_lockless_log(kernel, info, options);
+  if (info.symbol("log_first_idx")) return dmesg::read_structured_log(kernel, info, options);
+  if (info.symbol("log_end")) return dmesg::read_legacy_log(kernel, info, options);
   return Error(ErrorKind::kUnsupported,
                "VMCOREINFO locates no kernel log: it has none of SYMBOL(prb), "
                "SYMBOL(log_first_idx) and SYMBOL(log_end)");

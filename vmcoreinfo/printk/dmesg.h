@@ -13,6 +13,7 @@ namespace vmc {
 
 // Fails only when no log can be located at all; damaged records are skipped
 // and named in warnings.
-Result<DmesgResult> extract_dmesg(const KernelAddressSpace& kernel, const VmcoreInfo& info);
+Result<DmesgResult> extract_dmesg(const KernelAddressSpace& kernel, const VmcoreInfo& info,
+                                  const DmesgOptions& options = {});
 
 }  // namespace vmc

@@ -29,9 +29,47 @@ void append_escaped(std::string& out, std::span<const std::byte> text) {
   }
 }
 
-void append_record(std::string& out, uint64_t ts_nsec, std::span<const std::byte> text) {
+namespace {
+
+constexpr uint32_t kCallerIsCpu = 0x80000000;
+
+void append_caller(std::string& out, uint32_t caller_id) {
+  char id[16], column[32];
+  std::snprintf(id, sizeof id, "%c%u", (caller_id & kCallerIsCpu) ? 'C' : 'T', caller_id & ~kCallerIsCpu);
+  int n = std::snprintf(column, sizeof column, "[%8s] ", id);
+  out.append(column, static_cast<size_t>(n));
+}
+
+// makedumpfile's text rules; indent is the width of the record's prefix.
+void append_indented(std::string& out, std::span<const std::byte> text, size_t indent) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (std::byte b : text) {
+    auto c = static_cast<unsigned char>(b);
+    if (c == '\n') {
+      out.push_back('\n');
+      out.append(indent, ' ');
+    } else if (printed_raw(c)) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.append(c >= 0x80 ? "\\xffffff" : "\\x");  // a negative char, printed with %x
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0xf]);
+    }
+  }
+}
+
+}  // namespace
+
+void append_record(std::string& out, DmesgStyle style, uint64_t ts_nsec, std::optional<uint32_t> caller_id,
+                   std::span<const std::byte> text) {
+  size_t start = out.size();
   append_timestamp(out, ts_nsec);
-  append_escaped(out, text);
+  if (style == DmesgStyle::kVmcoreDmesg) {
+    append_escaped(out, text);
+  } else {
+    if (caller_id) append_caller(out, *caller_id);
+    append_indented(out, text, out.size() - start);
+  }
   out.push_back('\n');
 }
 

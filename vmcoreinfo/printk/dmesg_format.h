@@ -11,12 +11,25 @@
 //  - one '\n' ending the record; no caller id, level, facility, dev_printk info
 //    or continuation merging: each record is one timestamped line.
 // The legacy character buffer (< 3.5) is printed raw, with no formatting.
+//
+// makedumpfile's form (1.7.5 and later; read from its printk.c and
+// dump_log_entry(), never copied): the same timestamp, then "[%8s] " of the
+// caller ("T<pid>", or "C<cpu>" when bit 31 is set) where VMCOREINFO gives
+// OFFSET(printk_info.caller_id) or OFFSET(printk_log.caller_id); a newline
+// inside a record continues on a line indented by the width of that prefix;
+// tab, \v, \f and \r raw; every other byte outside 0x20-0x7e as "\x%02x" of
+// a signed char, so bytes from 0x80 print as "\xffffff80" (x86_64's char is
+// signed; makedumpfile built where char is unsigned prints "\x80").
+// Debian's 1.7.2 prints the same without the caller column.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
+
+#include "vmcoreinfo/printk/dmesg_result.h"
 
 namespace vmc::dmesg {
 
@@ -29,7 +42,9 @@ constexpr bool printed_raw(unsigned char c) { return (c >= 0x20 && c <= 0x7e) ||
 // The text of a record with non-printable bytes escaped as "\xNN".
 void append_escaped(std::string& out, std::span<const std::byte> text);
 
-// One whole record: timestamp, escaped text, '\n'.
-void append_record(std::string& out, uint64_t ts_nsec, std::span<const std::byte> text);
+// One whole record in the style asked: the prefix, the text, '\n'. caller_id
+// is the record's, when the kernel keeps one.
+void append_record(std::string& out, DmesgStyle style, uint64_t ts_nsec, std::optional<uint32_t> caller_id,
+                   std::span<const std::byte> text);
 
 }  // namespace vmc::dmesg

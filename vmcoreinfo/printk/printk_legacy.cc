@@ -71,7 +71,8 @@ DmesgResult decode_legacy(const LegacySnapshot& log) {
   return out;
 }
 
-Result<DmesgResult> read_legacy_log(const KernelAddressSpace& kernel, const VmcoreInfo& info) {
+Result<DmesgResult> read_legacy_log(const KernelAddressSpace& kernel, const VmcoreInfo& info,
+                                    const DmesgOptions&) {
   auto log = read_legacy(kernel, info);
   if (!log.ok()) return std::move(log).error().add_context("printk log_buf (legacy)");
   return decode_legacy(*log);

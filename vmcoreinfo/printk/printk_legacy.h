@@ -31,6 +31,9 @@ inline constexpr uint64_t kMaxLegacyLogBytes = uint64_t{64} << 20;
 
 Result<LegacySnapshot> read_legacy(const KernelAddressSpace& kernel, const VmcoreInfo& info);
 DmesgResult decode_legacy(const LegacySnapshot& log);
-Result<DmesgResult> read_legacy_log(const KernelAddressSpace& kernel, const VmcoreInfo& info);
+// Printed whole and raw in every style: the buffer keeps no records and no
+// mark of the last `dmesg -c`.
+Result<DmesgResult> read_legacy_log(const KernelAddressSpace& kernel, const VmcoreInfo& info,
+                                    const DmesgOptions& options = {});
 
 }  // namespace vmc::dmesg

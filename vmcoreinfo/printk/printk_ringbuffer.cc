@@ -18,7 +18,7 @@ enum DescState : uint64_t { kReserved = 0, kCommitted = 1, kFinalized = 2, kReus
 
 class Walker {
  public:
-  Walker(const PrbLayout& layout, const PrbSnapshot& ring, DmesgResult& out)
+  Walker(const PrbLayout& layout, const PrbSnapshot& ring, DmesgStyle style, DmesgResult& out)
       : l_(layout),
         r_(ring),
         bits_(layout.word * 8),
@@ -26,6 +26,7 @@ class Walker {
         id_mask_(word_mask_ >> 2),
         count_(1ULL << ring.count_bits),
         size_(1ULL << ring.size_bits),
+        style_(style),
         out_(out),
         warn_(out.warnings) {}
 
@@ -45,6 +46,7 @@ class Walker {
   const PrbLayout& l_;
   const PrbSnapshot& r_;
   const uint64_t bits_, word_mask_, id_mask_, count_, size_;
+  const DmesgStyle style_;
   DmesgResult& out_;
   WarningList warn_;
   bool have_last_ = false;
@@ -118,8 +120,12 @@ void Walker::record(uint64_t id) {
               " not in the dump; record skipped");
     return;
   }
-  check_seq(id, r_.infos.u64(info + l_.seq));
-  append_record(out_.text, r_.infos.u64(info + l_.ts_nsec), r_.data.span(block.text_off, text_len));
+  const uint64_t seq = r_.infos.u64(info + l_.seq);
+  check_seq(id, seq);
+  if (r_.first_seq && seq < *r_.first_seq) return;  // cleared by `dmesg -c` before the crash
+  std::optional<uint32_t> caller;
+  if (l_.caller_id) caller = r_.infos.u32(info + *l_.caller_id);
+  append_record(out_.text, style_, r_.infos.u64(info + l_.ts_nsec), caller, r_.data.span(block.text_off, text_len));
 }
 
 // The kernel's get_data(): which bytes of the data ring a descriptor's
@@ -192,6 +198,7 @@ bool fields_fit(const PrbLayout& l) {
   return l.state_var + l.counter + w <= l.desc_size &&
          l.text_blk_lpos + std::max(l.lpos_begin, l.lpos_next) + w <= l.desc_size &&
          l.seq + 8 <= l.info_size && l.ts_nsec + 8 <= l.info_size && l.text_len + 2 <= l.info_size &&
+         (!l.caller_id || *l.caller_id + 4 <= l.info_size) &&
          desc_ring_end <= l.ringbuffer_size && data_ring_end <= l.ringbuffer_size;
 }
 
@@ -227,6 +234,9 @@ Result<PrbLayout> PrbLayout::from(const VmcoreInfo& info) {
   VMC_TRY(get(info.offset("printk_info.seq"), "OFFSET(printk_info.seq)", l.seq));
   VMC_TRY(get(info.offset("printk_info.ts_nsec"), "OFFSET(printk_info.ts_nsec)", l.ts_nsec));
   VMC_TRY(get(info.offset("printk_info.text_len"), "OFFSET(printk_info.text_len)", l.text_len));
+  l.caller_id = info.offset("printk_info.caller_id");
+  l.clear_seq = info.symbol("clear_seq");
+  if (info.size("latched_seq")) l.latched_seq_val = info.offset("latched_seq.val");
   l.word = info.size("atomic_long_t").value_or(8);
   if (l.word != 4 && l.word != 8) {
     return Error(ErrorKind::kUnsupported, "SIZE(atomic_long_t)=" + std::to_string(l.word));
@@ -237,8 +247,25 @@ Result<PrbLayout> PrbLayout::from(const VmcoreInfo& info) {
   return l;
 }
 
-Result<PrbSnapshot> read_prb(const KernelAddressSpace& kernel, const PrbLayout& l) {
+namespace {
+
+// clear_seq, as the kernel keeps it: a plain u64 before 5.13, then a
+// latched_seq whose latch sequence's low bit picks which of val[2] to read.
+Result<uint64_t> read_clear_seq(const KernelAddressSpace& kernel, const PrbLayout& l) {
+  auto seq = read_uint(kernel, *l.clear_seq, 8, "clear_seq");
+  if (!seq.ok() || !l.latched_seq_val) return seq;
+  return read_uint(kernel, *l.clear_seq + *l.latched_seq_val + (*seq & 1) * 8, 8, "clear_seq.val");
+}
+
+}  // namespace
+
+Result<PrbSnapshot> read_prb(const KernelAddressSpace& kernel, const PrbLayout& l, const DmesgOptions& options) {
   PrbSnapshot r;
+  if (options.partial && l.clear_seq) {
+    auto seq = read_clear_seq(kernel, l);
+    if (!seq.ok()) return std::move(seq).error();
+    r.first_seq = *seq;
+  }
   auto ptr = read_uint(kernel, l.prb_symbol, l.word, "prb");
   if (!ptr.ok()) return std::move(ptr).error();
   r.ringbuffer_vaddr = *ptr;
@@ -271,18 +298,19 @@ Result<PrbSnapshot> read_prb(const KernelAddressSpace& kernel, const PrbLayout& 
   return r;
 }
 
-DmesgResult decode_prb(const PrbLayout& layout, const PrbSnapshot& ring) {
+DmesgResult decode_prb(const PrbLayout& layout, const PrbSnapshot& ring, DmesgStyle style) {
   DmesgResult out;
-  Walker(layout, ring, out).run();
+  Walker(layout, ring, style, out).run();
   return out;
 }
 
-Result<DmesgResult> read_lockless_log(const KernelAddressSpace& kernel, const VmcoreInfo& info) {
+Result<DmesgResult> read_lockless_log(const KernelAddressSpace& kernel, const VmcoreInfo& info,
+                                      const DmesgOptions& options) {
   auto layout = PrbLayout::from(info);
   if (!layout.ok()) return std::move(layout).error();
-  auto ring = read_prb(kernel, *layout);
+  auto ring = read_prb(kernel, *layout, options);
   if (!ring.ok()) return std::move(ring).error().add_context("printk ring buffer");
-  return decode_prb(*layout, *ring);
+  return decode_prb(*layout, *ring, options.style);
 }
 
 }  // namespace vmc::dmesg

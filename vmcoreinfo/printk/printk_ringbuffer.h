@@ -31,6 +31,9 @@ struct PrbLayout {
   uint64_t counter = 0;                                                     // atomic_long_t.counter
   uint64_t desc_size = 0, state_var = 0, text_blk_lpos = 0, lpos_begin = 0, lpos_next = 0;
   uint64_t info_size = 0, seq = 0, ts_nsec = 0, text_len = 0;
+  std::optional<uint64_t> caller_id;  // OFFSET(printk_info.caller_id)
+  std::optional<uint64_t> clear_seq;  // SYMBOL(clear_seq): where `dmesg -c` last cleared
+  std::optional<uint64_t> latched_seq_val;  // OFFSET(latched_seq.val): clear_seq is latched (5.13+)
 
   // Fails naming the first missing entry.
   static Result<PrbLayout> from(const VmcoreInfo& info);
@@ -46,18 +49,23 @@ struct PrbSnapshot {
   MemoryImage descs;  // count * desc_size bytes
   MemoryImage infos;  // count * info_size bytes
   MemoryImage data;   // 1 << size_bits bytes
+  std::optional<uint64_t> first_seq;  // --partial-dmesg: print records from this sequence number on
 };
 
 // Largest rings we accept; beyond these the values are taken as corrupt.
 inline constexpr uint32_t kMaxDescCountBits = 26;
 inline constexpr uint32_t kMaxDataSizeBits = 31;
 
-Result<PrbSnapshot> read_prb(const KernelAddressSpace& kernel, const PrbLayout& layout);
+// With options.partial, also the sequence number `dmesg -c` last cleared to.
+Result<PrbSnapshot> read_prb(const KernelAddressSpace& kernel, const PrbLayout& layout,
+                             const DmesgOptions& options = {});
 
-// Walks tail_id..head_id and prints every committed or finalized record as
-// vmcore-dmesg does. Damaged descriptors and blocks are skipped with a warning.
-DmesgResult decode_prb(const PrbLayout& layout, const PrbSnapshot& ring);
+// Walks tail_id..head_id and prints every committed or finalized record (from
+// ring.first_seq on, when set) as vmcore-dmesg or makedumpfile does. Damaged
+// descriptors and blocks are skipped with a warning.
+DmesgResult decode_prb(const PrbLayout& layout, const PrbSnapshot& ring, DmesgStyle style = {});
 
-Result<DmesgResult> read_lockless_log(const KernelAddressSpace& kernel, const VmcoreInfo& info);
+Result<DmesgResult> read_lockless_log(const KernelAddressSpace& kernel, const VmcoreInfo& info,
+                                      const DmesgOptions& options);
 
 }  // namespace vmc::dmesg

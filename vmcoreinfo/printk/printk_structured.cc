@@ -12,8 +12,8 @@ namespace {
 
 class Walker {
  public:
-  Walker(const StructuredLayout& layout, const StructuredSnapshot& log, DmesgResult& out)
-      : l_(layout), log_(log), out_(out), warn_(out.warnings) {}
+  Walker(const StructuredLayout& layout, const StructuredSnapshot& log, DmesgStyle style, DmesgResult& out)
+      : l_(layout), log_(log), style_(style), out_(out), warn_(out.warnings) {}
 
   void run();
 
@@ -27,6 +27,7 @@ class Walker {
 
   const StructuredLayout& l_;
   const StructuredSnapshot& log_;
+  const DmesgStyle style_;
   DmesgResult& out_;
   WarningList warn_;
   bool wrapped_ = false;
@@ -97,8 +98,13 @@ std::optional<uint64_t> Walker::record(uint64_t idx) {
   if (len != 0 && len < hdr + text_len + dict_len) {
     warn_.add(where(idx) + ": len " + std::to_string(len) + " is shorter than its header, text and dict");
   }
-  if (log_.buf.readable(idx + hdr, text_len)) {
-    append_record(out_.text, log_.buf.u64(idx + l_.ts_nsec), log_.buf.span(idx + hdr, text_len));
+  const bool marker_printed = style_ == DmesgStyle::kVmcoreDmesg;
+  std::optional<uint32_t> caller;
+  if (l_.caller_id) caller = log_.buf.u32(idx + *l_.caller_id);
+  if (len == 0 && !marker_printed) {
+    // makedumpfile wraps at the marker without printing it.
+  } else if (log_.buf.readable(idx + hdr, text_len)) {
+    append_record(out_.text, style_, log_.buf.u64(idx + l_.ts_nsec), caller, log_.buf.span(idx + hdr, text_len));
   } else {
     warn_.add(where(idx) + ": text not in the dump; record skipped");
   }
@@ -139,24 +145,29 @@ Result<StructuredLayout> StructuredLayout::from(const VmcoreInfo& info) {
   VMC_TRY(need(info.offset(s + ".len"), "OFFSET(" + s + ".len)", l.len));
   VMC_TRY(need(info.offset(s + ".text_len"), "OFFSET(" + s + ".text_len)", l.text_len));
   l.dict_len = info.offset(s + ".dict_len");
+  l.caller_id = info.offset(s + ".caller_id");
+  l.clear_idx = info.symbol("clear_idx");
   VMC_TRY(need(info.symbol("log_buf"), "SYMBOL(log_buf)", l.log_buf));
   VMC_TRY(need(info.symbol("log_buf_len"), "SYMBOL(log_buf_len)", l.log_buf_len));
   VMC_TRY(need(info.symbol("log_first_idx"), "SYMBOL(log_first_idx)", l.log_first_idx));
   VMC_TRY(need(info.symbol("log_next_idx"), "SYMBOL(log_next_idx)", l.log_next_idx));
   if (l.ts_nsec + 8 > l.header_size || l.len + 2 > l.header_size || l.text_len + 2 > l.header_size ||
-      (l.dict_len && *l.dict_len + 2 > l.header_size)) {
+      (l.dict_len && *l.dict_len + 2 > l.header_size) || (l.caller_id && *l.caller_id + 4 > l.header_size)) {
     return Error(ErrorKind::kBadInput, "VMCOREINFO " + s + " offsets lie outside SIZE(" + s + ")");
   }
   return l;
 }
 
-Result<StructuredSnapshot> read_structured(const KernelAddressSpace& kernel, const StructuredLayout& l) {
+Result<StructuredSnapshot> read_structured(const KernelAddressSpace& kernel, const StructuredLayout& l,
+                                           const DmesgOptions& options) {
   StructuredSnapshot log;
   auto buf = read_uint(kernel, l.log_buf, 8, "log_buf");
   if (!buf.ok()) return std::move(buf).error();
   auto len = read_uint(kernel, l.log_buf_len, 4, "log_buf_len");
   if (!len.ok()) return std::move(len).error();
-  auto first = read_uint(kernel, l.log_first_idx, 4, "log_first_idx");
+  const bool from_clear = options.partial && l.clear_idx;
+  auto first = read_uint(kernel, from_clear ? *l.clear_idx : l.log_first_idx, 4,
+                         from_clear ? "clear_idx" : "log_first_idx");
   if (!first.ok()) return std::move(first).error();
   auto next = read_uint(kernel, l.log_next_idx, 4, "log_next_idx");
   if (!next.ok()) return std::move(next).error();
@@ -173,18 +184,19 @@ Result<StructuredSnapshot> read_structured(const KernelAddressSpace& kernel, con
   return log;
 }
 
-DmesgResult decode_structured(const StructuredLayout& layout, const StructuredSnapshot& log) {
+DmesgResult decode_structured(const StructuredLayout& layout, const StructuredSnapshot& log, DmesgStyle style) {
   DmesgResult out;
-  Walker(layout, log, out).run();
+  Walker(layout, log, style, out).run();
   return out;
 }
 
-Result<DmesgResult> read_structured_log(const KernelAddressSpace& kernel, const VmcoreInfo& info) {
+Result<DmesgResult> read_structured_log(const KernelAddressSpace& kernel, const VmcoreInfo& info,
+                                        const DmesgOptions& options) {
   auto layout = StructuredLayout::from(info);
   if (!layout.ok()) return std::move(layout).error();
-  auto log = read_structured(kernel, *layout);
+  auto log = read_structured(kernel, *layout, options);
   if (!log.ok()) return std::move(log).error().add_context("printk log_buf");
-  return decode_structured(*layout, *log);
+  return decode_structured(*layout, *log, options.style);
 }
 
 }  // namespace vmc::dmesg

@@ -24,6 +24,8 @@ struct StructuredLayout {
   uint64_t ts_nsec = 0, len = 0, text_len = 0;
   std::optional<uint64_t> dict_len;  // only to check that a record adds up
   uint64_t log_buf = 0, log_buf_len = 0, log_first_idx = 0, log_next_idx = 0;  // symbols
+  std::optional<uint64_t> caller_id;  // OFFSET(printk_log.caller_id), CONFIG_PRINTK_CALLER (5.1+)
+  std::optional<uint64_t> clear_idx;  // SYMBOL(clear_idx): where `dmesg -c` last cleared
 
   static Result<StructuredLayout> from(const VmcoreInfo& info);
 };
@@ -34,15 +36,20 @@ struct StructuredSnapshot {
   MemoryImage buf;  // log_buf_len bytes at *log_buf
 };
 
-Result<StructuredSnapshot> read_structured(const KernelAddressSpace& kernel, const StructuredLayout& layout);
+// With options.partial, the walk starts at clear_idx instead of log_first_idx.
+Result<StructuredSnapshot> read_structured(const KernelAddressSpace& kernel, const StructuredLayout& layout,
+                                           const DmesgOptions& options = {});
 
 // Walks the records as vmcore-dmesg does (including its line for the len == 0
 // wrap marker), stopping with a warning where it would fail or where the chain
 // of lengths leaves the buffer, loops, or runs past log_next_idx. A break
 // before the wrap marker of a wrapped log costs only the records up to the
 // buffer's end: the walk goes on at offset 0, where the newer records are.
-DmesgResult decode_structured(const StructuredLayout& layout, const StructuredSnapshot& log);
+// makedumpfile's style prints no line for the wrap marker.
+DmesgResult decode_structured(const StructuredLayout& layout, const StructuredSnapshot& log,
+                              DmesgStyle style = {});
 
-Result<DmesgResult> read_structured_log(const KernelAddressSpace& kernel, const VmcoreInfo& info);
+Result<DmesgResult> read_structured_log(const KernelAddressSpace& kernel, const VmcoreInfo& info,
+                                        const DmesgOptions& options);
 
 }  // namespace vmc::dmesg

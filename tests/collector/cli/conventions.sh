@@ -346,21 +346,50 @@ case_real_progress() {
   expect_grep "reaches 100 %" prog.err "^Copying data +: \[100\.0 %\]"
 }
 
-# --dump-dmesg with -F: plain text on stdout, equal to kexec-tools' vmcore-dmesg;
+# --dump-dmesg: as vmcollect and with -F, plain text on stdout equal to
+# kexec-tools' vmcore-dmesg; as makedumpfile, makedumpfile's text, which with
+# the caller column taken out equals Debian's makedumpfile 1.7.2 byte for byte,
+# whole and with --partial-dmesg (the guest ran `dmesg -c` before the panic);
 # and vmcollect invoked as vmcore-dmesg.
 case_real_dmesg_stdout() {
   local v
   v=$(real_vmcore)
   need /usr/sbin/vmcore-dmesg
+  need "$DEBIAN_MDF"
   cd "$T"
   /usr/sbin/vmcore-dmesg "$v" >ref.txt 2>ref.err || fail "kexec-tools vmcore-dmesg failed: $(cat ref.err)"
-  run_to ours "$MDF" --dump-dmesg -F "$v"
+  run_to ours "$VMC" --dump-dmesg -F "$v"
   expect_eq "--dump-dmesg -F: exit" "$(rc_of ours)" 0
   if cmp -s ref.txt ours.out; then pass "--dump-dmesg -F stdout equals vmcore-dmesg ($(wc -l <ref.txt) lines)"; else
     fail "--dump-dmesg -F stdout differs from vmcore-dmesg"
     diff ref.txt ours.out | head -n 10 >&2 || true
   fi
-  expect_grep "--dump-dmesg -F: closing line on stderr" ours.err "makedumpfile Completed\."
+  run_to mdf "$MDF" --dump-dmesg -F "$v"
+  expect_eq "as makedumpfile, --dump-dmesg -F: exit" "$(rc_of mdf)" 0
+  expect_grep "--dump-dmesg -F: closing line on stderr" mdf.err "makedumpfile Completed\."
+  expect_grep "as makedumpfile: the caller column" mdf.out '^\[ *[0-9]+\.[0-9]{6}\] \[ *T[0-9]+\] '
+  local mode
+  for mode in whole partial; do
+    local extra=() label="--dump-dmesg"
+    [[ $mode == partial ]] && extra=(--partial-dmesg) label="--dump-dmesg --partial-dmesg"
+    rm -f "debian-$mode.txt" "ours-$mode.txt"
+    "$DEBIAN_MDF" --dump-dmesg "${extra[@]}" "$v" "debian-$mode.txt" >/dev/null 2>&1 ||
+      fail "Debian's makedumpfile $label failed"
+    run_to "mdf-$mode" "$MDF" --dump-dmesg "${extra[@]}" "$v" "ours-$mode.txt"
+    expect_eq "as makedumpfile, $label: exit" "$(rc_of "mdf-$mode")" 0
+    if without_caller_column "ours-$mode.txt" | cmp -s "debian-$mode.txt" -; then
+      pass "as makedumpfile, $label without the caller column equals Debian's makedumpfile ($(wc -l <"debian-$mode.txt") lines)"
+    else
+      fail "as makedumpfile, $label differs from Debian's makedumpfile beyond the caller column"
+      without_caller_column "ours-$mode.txt" | diff "debian-$mode.txt" - | head -n 10 >&2 || true
+    fi
+  done
+  local whole partial
+  whole=$(wc -l <ours-whole.txt) partial=$(wc -l <ours-partial.txt)
+  ((partial > 0 && partial < whole)) && pass "--partial-dmesg keeps $partial of $whole lines" ||
+    fail "--partial-dmesg keeps $partial of $whole lines"
+  head -n 1 ours-partial.txt >partial-first.txt
+  expect_grep "--partial-dmesg starts at the guest's dmesg -c" partial-first.txt "the kernel log was cleared here"
   run_to vd "$T/bin/vmcore-dmesg" "$v"
   expect_eq "as vmcore-dmesg: exit" "$(rc_of vd)" 0
   if cmp -s ref.txt vd.out; then pass "as vmcore-dmesg: stdout equals kexec-tools' vmcore-dmesg"; else fail "as vmcore-dmesg: stdout differs"; fi

@@ -81,3 +81,10 @@ rc_of() { cat "$T/$1.rc"; }
 tail_lines() { tail -n "$2" "$1" | tr '\n' '|'; }
 # The kdump header's status word (offset 424; bit 0x8: incomplete).
 kdump_status() { od -An -t u4 -j 424 -N 4 "$1" | tr -d ' '; }
+
+# makedumpfile's --dump-dmesg text without its caller column ("[    T123] ",
+# 1.7.5+), continuation lines indented as 1.7.2 indents them: what Debian's
+# makedumpfile 1.7.2 prints for the same log.
+without_caller_column() {
+  sed -E 's/^(\[ *[0-9]+\.[0-9]{6}\] )\[ *[TC][0-9]+\] /\1/; s/^ {26}/               /' "$1"
+}

@@ -48,7 +48,7 @@ TEST(DmesgFormat, EscapesExactlyWhatVmcoreDmesgEscapes) {
 TEST(DmesgFormat, NewlinesInsideARecordAreNotIndented) {
   std::string out;
   std::string_view text = "a\nb";
-  dmesg::append_record(out, 2'000'000'000, std::as_bytes(std::span(text.data(), text.size())));
+  dmesg::append_record(out, DmesgStyle::kVmcoreDmesg, 2'000'000'000, std::nullopt, std::as_bytes(std::span(text.data(), text.size())));
   EXPECT_EQ(out, "[    2.000000] a\nb\n");
 }
 

@@ -83,13 +83,13 @@ DumpBuilder machine_with(const LegacyLogBuilder& log, bool with_logged_chars) {
 }
 
 Result<DmesgResult> extract(const DumpBuilder& builder, const std::set<uint64_t>& bad,
-                            const PrintkPlacement& placement) {
+                            const PrintkPlacement& placement, const DmesgOptions& options) {
   BuilderMemory memory(builder);
   for (uint64_t pfn : bad) memory.fail_reads(pfn);
   DirectMapSpace kernel(memory, placement.va_offset);
   auto info = VmcoreInfo::parse(builder.vmcoreinfo());
   if (!info.ok()) return std::move(info).error();
-  return extract_dmesg(kernel, *info);
+  return extract_dmesg(kernel, *info, options);
 }
 
 std::optional<ReferenceRun> run_vmcore_dmesg_file(const std::string& path) {

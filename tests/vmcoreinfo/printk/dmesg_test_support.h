@@ -59,7 +59,7 @@ DumpBuilder machine_with(const LegacyLogBuilder& log, bool with_logged_chars = t
 
 // extract_dmesg() on the builder's memory; pfns in `bad` fail to read.
 Result<DmesgResult> extract(const DumpBuilder& builder, const std::set<uint64_t>& bad = {},
-                            const PrintkPlacement& placement = {});
+                            const PrintkPlacement& placement = {}, const DmesgOptions& options = {});
 
 struct ReferenceRun {
   int exit_code;

@@ -63,6 +63,13 @@ Status PhysicalMemory::copy_pages(uint64_t pfn, uint64_t count, std::span<std::b
   return {};
 }
 
+bool looks_like_dump(std::span<const std::byte> head) {
+  for (const Format& f : kFormats) {
+    if (f.probe(head)) return true;
+  }
+  return false;
+}
+
 Result<std::unique_ptr<PhysicalMemory>> open_dump(const std::string& path,
                                                   const OpenDumpOptions& options) {
   auto opened = io::open_input(path, options.input);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <span>
 #include <string>
 
 #include "base/error.h"
@@ -19,6 +20,10 @@ struct OpenDumpOptions {
   io::FaultPlan faults;
   RawMemoryOptions raw;
 };
+// Whether some reader's probe takes a file that starts with head (16 bytes
+// are enough for every probe).
+bool looks_like_dump(std::span<const std::byte> head);
+
 Result<std::unique_ptr<PhysicalMemory>> open_dump(const std::string& path,
                                                   const OpenDumpOptions& options = {});
 

@@ -11,6 +11,7 @@
 
 #include "collector/cli/options.h"
 #include "collector/cli/run.h"
+#include "collector/cli/vmcore_dmesg.h"
 
 namespace {
 
@@ -31,6 +32,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (program == "vmcore-dmesg") {
     // kexec-tools' form: vmcore-dmesg VMCORE, log on stdout.
+    if (auto status = vmc::vmcore_dmesg_precheck(argv[0], args)) return *status;
     args.insert(args.begin(), {"--dump-dmesg", "-F", "--message-level", "4"});
   } else if (program != "makedumpfile") {
     program = "vmcollect";

@@ -395,6 +395,32 @@ case_real_dmesg_stdout() {
   if cmp -s ref.txt vd.out; then pass "as vmcore-dmesg: stdout equals kexec-tools' vmcore-dmesg"; else fail "as vmcore-dmesg: stdout differs"; fi
 }
 
+# As vmcore-dmesg, failures before the log keep kexec-tools' words and exit
+# statuses (1 usage, 2 cannot open, 3 short read, 4 no signature), judged by
+# running the real tool on the same inputs; nothing reaches stdout.
+case_vmcore_dmesg_statuses() {
+  local ref=/usr/sbin/vmcore-dmesg
+  need "$ref"
+  cd "$T"
+  printf 'hello\n' >short
+  head -c 4096 /dev/zero | tr '\0' 'x' >notadump
+  mkdir -p adir
+  local name inputs
+  for name in usage missing short notadump adir; do
+    case $name in
+      usage) inputs=() ;;
+      missing) inputs=("$T/no-such-vmcore") ;;
+      *) inputs=("$T/$name") ;;
+    esac
+    run_to "ref-$name" "$ref" "${inputs[@]}"
+    run_to "ours-$name" "$T/bin/vmcore-dmesg" "${inputs[@]}"
+    expect_eq "as vmcore-dmesg, $name: exit status" "$(rc_of "ours-$name")" "$(rc_of "ref-$name")"
+    expect_eq "as vmcore-dmesg, $name: message" "$(sed "s|$T/bin/vmcore-dmesg|vmcore-dmesg|" "ours-$name.err")" \
+      "$(sed "s|$ref|vmcore-dmesg|" "ref-$name.err")"
+    expect_eq "as vmcore-dmesg, $name: nothing on stdout" "$(wc -c <"ours-$name.out")" 0
+  done
+}
+
 case=${1:?usage: conventions.sh CASE}
 declare -F "case_$case" >/dev/null || { echo "no case $case" >&2; exit 2; }
 "case_$case"

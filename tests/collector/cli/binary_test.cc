@@ -213,6 +213,24 @@ TEST_F(Cli, FileTruncatedInsidePageDataFailsNamingTheMissingPages) {
   EXPECT_NE(kdump_status(read_bytes(path("out"))) & kdump::kIncomplete, 0u);
 }
 
+// A kdump dump cut in transit, re-filtered: it used to exit 0, "Completed",
+// with the cut pages silently missing. Now they are named, the output is
+// marked incomplete and the exit status is 1.
+TEST_F(Cli, TruncatedKdumpInputFailsNamingTheMissingPages) {
+  std::string kdump = path("vmcore.kdump");
+  ASSERT_EQ(run({"-l", "-d", "0", vmcore(), kdump}).exit_code, 0);
+  auto bytes = read_bytes(kdump);
+  std::string cut = path("cut.kdump");
+  write_bytes(cut, std::span(bytes).first(bytes.size() - 64 * 1024));
+  auto o = run({"-l", "-d", "1", cut, path("out")});
+  EXPECT_EQ(o.exit_code, 1) << o.output;
+  EXPECT_MENTIONS(o, "Unreadable pages left out: pfn ");
+  EXPECT_MENTIONS(o, "beyond the end of the file");
+  EXPECT_MENTIONS(o, "is incomplete");
+  ASSERT_TRUE(fs::exists(path("out")));
+  EXPECT_NE(kdump_status(read_bytes(path("out"))) & kdump::kIncomplete, 0u);
+}
+
 TEST_F(Cli, OutputDirectoryThatCannotBeWrittenIsNamed) {
   std::string input = vmcore();
   fs::permissions(dir_, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |

@@ -11,6 +11,8 @@
 #include "formats/elf_format.h"
 #include "formats/flattened_format.h"
 #include "formats/kdump_format.h"
+#include "formats/kdump_reader.h"
+#include "tests/builder/dump_builder.h"
 #include "tests/collector/engine/fake_memory.h"
 
 namespace vmc {
@@ -235,6 +237,28 @@ TEST(Engine, UnreadablePagesAreLeftOutNamedAndTheRestIsDumped) {
     EXPECT_EQ(d.pages[1199], m.page_bytes(1199));
     EXPECT_EQ(d.pages[1211], m.page_bytes(1211));
   }
+}
+
+// A kdump input cut in transit (here inside the page data of the last RAM
+// range): the pages it lost are reported unreadable with their pfns, the
+// output is marked incomplete, and the rest is dumped. They used to vanish
+// as if excluded, with the output marked complete.
+TEST(Engine, TruncatedKdumpInputGivesAnIncompleteDumpNamingTheLostPages) {
+  testing::DumpBuilder b;
+  b.add_ram(0, 4 << 20);
+  for (uint64_t pfn = 0; pfn < 1024; ++pfn) b.fill_page(pfn, testing::PageFill::kRandom, pfn);
+  testing::KdumpBuildOptions o;
+  o.share_zero_pages = false;  // raw pages in pfn order: the cut takes the last ones
+  auto f = testing::build_kdump(b, o);
+  f.resize(f.size() - 100 * 4096 - 10);
+  auto m = open_kdump(io::memory_input("cut.kdump", std::move(f)));
+  ASSERT_TRUE(m.ok()) << m.error().describe();
+  auto w = run(**m, CodecKind::kNone, 0, 2);
+  EXPECT_TRUE(w.report.incomplete);
+  EXPECT_EQ(w.report.unreadable, (std::vector<PfnRange>{{1024 - 101, 1024}}));
+  EXPECT_EQ(w.report.dumped_pages, 1024u - 101u);
+  auto h = load<kdump::DiskDumpHeader>(w.file.data());
+  EXPECT_NE(h.status & kdump::kIncomplete, 0u);
 }
 
 struct ElfPages {

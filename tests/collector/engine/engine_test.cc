@@ -3,11 +3,15 @@
 // decompressed with the codec library; the real judges (libkdumpfile, crash,
 // makedumpfile) run in the VM tests.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 
 #include "base/bitmap.h"
 #include "collector/engine/engine.h"
+#include "formats/elf_core_reader.h"
 #include "formats/elf_format.h"
 #include "formats/flattened_format.h"
 #include "formats/kdump_format.h"
@@ -259,6 +263,31 @@ TEST(Engine, TruncatedKdumpInputGivesAnIncompleteDumpNamingTheLostPages) {
   EXPECT_EQ(w.report.dumped_pages, 1024u - 101u);
   auto h = load<kdump::DiskDumpHeader>(w.file.data());
   EXPECT_NE(h.status & kdump::kIncomplete, 0u);
+}
+
+// An ELF dump file that shrinks while it is read: reading the lost pages
+// fails, and the page-by-page retry must not map them (touching a mapping
+// past the end of a file is SIGBUS); they are reported unreadable.
+TEST(Engine, InputFileThatShrinksDuringTheRunGivesUnreadablePagesNotSigbus) {
+  testing::DumpBuilder b;
+  b.add_ram(0, 4 << 20);
+  for (uint64_t pfn = 0; pfn < 1024; ++pfn) b.fill_page(pfn, testing::PageFill::kRandom, pfn);
+  char path[] = "/tmp/vmc-shrink-XXXXXX";
+  int fd = ::mkstemp(path);
+  ASSERT_GE(fd, 0);
+  ::close(fd);
+  ASSERT_TRUE(b.write_elf(path).ok());
+  auto input = io::open_input(path);
+  ASSERT_TRUE(input.ok()) << input.error().describe();
+  auto m = open_elf_core(std::move(*input));
+  ASSERT_TRUE(m.ok()) << m.error().describe();
+  struct stat st {};
+  ASSERT_EQ(::stat(path, &st), 0);
+  ASSERT_EQ(::truncate(path, st.st_size - 200 * 4096), 0);
+  auto w = run(**m, CodecKind::kNone, 0, 2);
+  EXPECT_TRUE(w.report.incomplete);
+  EXPECT_EQ(w.report.unreadable, (std::vector<PfnRange>{{1024 - 200, 1024}}));
+  ::unlink(path);
 }
 
 struct ElfPages {

@@ -47,6 +47,10 @@ class LayoutBuilder {
     }
     l_.size = static_cast<uint32_t>(*size);
     auto flags = field("page.flags", 8);
+    if (!flags && info_.offset("page.flags")) {
+      return Error(ErrorKind::kBadInput, "VMCOREINFO OFFSET(page.flags)=" + std::to_string(*info_.offset("page.flags")) +
+                                             " does not fit SIZE(page)=" + std::to_string(l_.size));
+    }
     if (!flags) return Error(ErrorKind::kUnsupported, "VMCOREINFO has no usable OFFSET(page.flags)");
     l_.flags_off = *flags;
     l_.kernel_version = info_.kernel_version();

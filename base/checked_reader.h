@@ -11,16 +11,12 @@
 #include <string_view>
 #include <vector>
 
+#include "base/checked_math.h"
 #include "base/endian.h"
 #include "base/error.h"
 #include "base/io.h"
 
 namespace vmc {
-
-// offset + length <= limit, without overflowing.
-inline bool fits_within(uint64_t offset, uint64_t length, uint64_t limit) {
-  return offset <= limit && length <= limit - offset;
-}
 
 inline Error bad_input_at(const std::string& file, uint64_t offset, std::string message) {
   return Error(ErrorKind::kBadInput,

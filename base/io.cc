@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <climits>
 #include <charconv>
 #include <cstring>
@@ -53,10 +54,13 @@ class PosixInput final : public InputFile {
                           static_cast<off_t>(offset + done));
       if (n < 0) {
         if (errno == EINTR) continue;
+        int err = errno;
+        read_failed_.store(true, std::memory_order_relaxed);
         return errno_error("cannot read " + std::to_string(out.size() - done) + " bytes from " +
-                           at(name_, offset + done));
+                               at(name_, offset + done), err);
       }
       if (n == 0) {
+        read_failed_.store(true, std::memory_order_relaxed);
         return Error(ErrorKind::kBadInput, "unexpected end of file reading " +
                                                std::to_string(out.size()) + " bytes from " +
                                                at(name_, offset) + " (file is truncated?)");
@@ -66,20 +70,22 @@ class PosixInput final : public InputFile {
     return {};
   }
 
+  // Maps the window only where a mapping cannot fault: touching a mapped
+  // page whose read fails (EIO) or that lies past the end of a file that
+  // shrank kills the process with SIGBUS. So a dump file (read cheaper than
+  // mapped anyway) is read; an input that has failed a read is read from
+  // then on, so that a failed range is never retried through a mapping; and
+  // the rest (/proc/vmcore) is mapped only inside its current size.
   Result<ByteView> view(uint64_t offset, uint64_t length) override {
-    if (!use_mmap_ || length == 0) return InputFile::view(offset, length);
-    if (size_ != 0 && (offset > size_ || length > size_ - offset)) {
-      return Error(ErrorKind::kBadInput, std::to_string(length) + " bytes at " + at(name_, offset) +
-                                             " lie beyond the end of the file (" +
-                                             std::to_string(size_) + " bytes; truncated?)");
-    }
+    if (!maps_safely() || length == 0) return InputFile::view(offset, length);
+    VMC_TRY(check_inside_current_size(offset, length));
     static const uint64_t kMmapGranule = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
     uint64_t aligned = offset & ~(kMmapGranule - 1);
     size_t map_len = static_cast<size_t>(length + (offset - aligned));
     void* p = ::mmap(nullptr, map_len, PROT_READ, MAP_PRIVATE, fd_.get(), static_cast<off_t>(aligned));
     if (p == MAP_FAILED) {
       // Some inputs (pipes, old /proc/vmcore) cannot be mapped: read instead.
-      use_mmap_ = false;
+      use_mmap_.store(false, std::memory_order_relaxed);
       return InputFile::view(offset, length);
     }
     std::shared_ptr<const void> owner(p, [map_len](const void* q) {
@@ -90,11 +96,34 @@ class PosixInput final : public InputFile {
   }
 
  private:
+  bool maps_safely() const {
+    return use_mmap_.load(std::memory_order_relaxed) && !page_cached_ &&
+           !read_failed_.load(std::memory_order_relaxed);
+  }
+
+  // The size now, not at open: a mapping past the end of a file faults.
+  Status check_inside_current_size(uint64_t offset, uint64_t length) const {
+    uint64_t now = size_;
+    struct stat st {};
+    if (::fstat(fd_.get(), &st) == 0 && S_ISREG(st.st_mode)) {
+      now = static_cast<uint64_t>(st.st_size);
+    } else if (now == 0) {
+      return {};  // a device that does not say its size
+    }
+    if (offset > now || length > now - offset) {
+      return Error(ErrorKind::kBadInput, std::to_string(length) + " bytes at " + at(name_, offset) +
+                                             " lie beyond the end of the file (" + std::to_string(now) +
+                                             " bytes; truncated?)");
+    }
+    return {};
+  }
+
   std::string name_;
   FdHolder fd_;
   uint64_t size_;
-  bool use_mmap_;
+  std::atomic<bool> use_mmap_;
   bool page_cached_;  // a regular file, not /proc/vmcore
+  std::atomic<bool> read_failed_{false};  // engine workers read concurrently
 };
 
 class MemoryInput final : public InputFile {

@@ -19,7 +19,11 @@ namespace vmc {
 namespace {
 
 constexpr uint64_t kKernelTextBase = 0xffffffff80000000ull;  // x86_64 __START_KERNEL_map
-constexpr uint64_t kMaxPhnum = uint64_t{1} << 24;
+// Memory follows the program headers (about 380 bytes per PT_LOAD, parsed
+// into loads, pieces and segments), so their count is capped: a real
+// /proc/vmcore has one PT_LOAD per RAM range, a few hundred on the largest
+// machines; 65536 cost 25 MB, well inside a capture kernel's memory.
+constexpr uint64_t kMaxPhnum = 65536;
 constexpr uint64_t kMaxNotesBytes = uint64_t{64} << 20;
 constexpr uint64_t kNotPaddr = ~uint64_t{0};
 
@@ -123,7 +127,8 @@ Result<ParsedHeaders> parse_headers(io::InputFile& in, uint64_t base) {
                            ", not the 56 bytes of an ELF64 program header");
   }
   if (*phnum > kMaxPhnum) {
-    return b.error(56, std::to_string(*phnum) + " program headers is implausible");
+    return b.error(56, std::to_string(*phnum) + " program headers are more than the " + std::to_string(kMaxPhnum) +
+                           " this reader accepts (a core has one PT_LOAD per RAM range; corrupt or hostile?)");
   }
   if (eh->e_phoff > ~uint64_t{0} - base) return b.error(32, "e_phoff wraps around");
   auto table =

@@ -18,6 +18,11 @@ namespace vmc {
 namespace {
 
 constexpr size_t kCopyBuffer = size_t{1} << 20;
+// Reading a flattened file in place keeps an index entry (about 64 bytes) per
+// record; past this many (64 MiB of index) the stream is refused, naming -R,
+// which rebuilds it with bounded memory, rather than let the index grow with
+// the record count instead of the dump's size.
+constexpr uint64_t kMaxIndexedExtents = uint64_t{1} << 20;
 
 // ---- streams -------------------------------------------------------------
 
@@ -233,6 +238,12 @@ Result<std::map<uint64_t, Extent>> index_records(io::InputFile& stream) {
     }
     uint64_t off = static_cast<uint64_t>(rh.offset.get());
     if (size != 0) overwrite(map, off, off + size, data);
+    if (map.size() > kMaxIndexedExtents) {
+      return bad_input_at(stream.name(), pos,
+                          "the flattened stream has more than " + std::to_string(kMaxIndexedExtents) +
+                              " separate records, more than this reader indexes in memory; rebuild it "
+                              "with -R first");
+    }
     pos = data + size;
     ++records;
   }

@@ -36,7 +36,6 @@ constexpr uint64_t kScanBytes = uint64_t{1} << 20;      // bitmap bytes viewed a
 constexpr uint64_t kMaxMetaBytes = uint64_t{64} << 20;  // notes, VMCOREINFO, erase info
 constexpr uint64_t kMaxWindow = uint64_t{8} << 20;      // page data viewed at a time
 constexpr uint64_t kMaxRamRanges = uint64_t{1} << 24;
-constexpr uint64_t kDescBatch = 65536;  // descriptors read at a time
 constexpr size_t kPageCacheSize = 16;   // decoded pages kept for read_physical
 constexpr char kDiskdumpSignature[8] = {'D', 'I', 'S', 'K', 'D', 'U', 'M', 'P'};
 
@@ -111,7 +110,7 @@ class KdumpReader final : public PhysicalMemory {
     auto r = rank(start_pfn_);
     if (!r) return std::move(r).error();
     start_rank_ = *r;
-    return {};
+    return check_descriptor_count();
   }
 
   const DumpMetadata& metadata() const override { return md_; }
@@ -122,13 +121,12 @@ class KdumpReader final : public PhysicalMemory {
     if (lo >= hi) return;
     auto bm = bitmap_view(bitmap2_, lo, hi);
     if (!bm) return;  // unknown which pages are there: claim none
-    uint64_t first = lo / 8 * 8, dumped = 0;
+    uint64_t first = lo / 8 * 8;
     auto bytes = bm->bytes();
     for (uint64_t p = lo; p < hi; ++p) {
       if (p % 64 == 0 && (p - start) % 64 == 0 && p + 64 <= hi) {  // a whole word at once
         uint64_t w = load<Le64>(bytes.data() + (p - first) / 8);
         bits[(p - start) / 64] |= w;
-        dumped += static_cast<uint64_t>(std::popcount(w));
         p += 63;
         continue;
       }
@@ -138,10 +136,12 @@ class KdumpReader final : public PhysicalMemory {
       }
       if (bit_at(bytes, p - first)) {
         bits[(p - start) / 64] |= uint64_t{1} << ((p - start) % 64);
-        ++dumped;
       }
     }
-    if (dumped != 0 && needs_pruning(lo, dumped)) prune(lo, hi, start, dumped, bits);
+    // Pages whose descriptor or data is missing (a cut or inconsistent dump)
+    // stay available: pages() fails for them, so the engine reports them
+    // unreadable and marks its output incomplete instead of dropping them as
+    // if they had been excluded.
   }
 
   Result<io::ByteView> pages(uint64_t pfn, uint64_t count) override {
@@ -354,6 +354,33 @@ class KdumpReader final : public PhysicalMemory {
     return {};
   }
 
+  // The 2nd bitmap says how many pages have a descriptor; the table ends
+  // where page data begins, which the first descriptor names (makedumpfile
+  // and our writer put the data right after the table). A bitmap claiming
+  // more pages than that (damaged: all ones, say) maps pfns onto other
+  // pages' descriptors, so no page can be trusted: every one is reported
+  // unreadable rather than read wrong.
+  Status check_descriptor_count() {
+    auto end_rank = rank(end_pfn_);
+    if (!end_rank) return std::move(end_rank).error();
+    uint64_t dumped = *end_rank - start_rank_;
+    auto table_end = checked_add(desc_offset_, dumped * sizeof(PageDescriptor));
+    data_start_ = table_end.value_or(UINT64_MAX);
+    if (dumped == 0 || !fits_within(desc_offset_, sizeof(PageDescriptor), in_->size())) return {};
+    auto first = descriptors(0, 1, start_pfn_);
+    if (!first || first->front().offset.get() <= 0) return {};  // unknown; each page reports itself
+    uint64_t first_data = static_cast<uint64_t>(first->front().offset.get());
+    uint64_t capacity = first_data < desc_offset_ ? 0 : (first_data - desc_offset_) / sizeof(PageDescriptor);
+    if (dumped <= capacity) return {};
+    inconsistent_ = bad_input_at(
+        name(), bitmap2_,
+        "the 2nd bitmap marks " + std::to_string(dumped) + " pages dumped, but the page descriptor table at " +
+            hex(desc_offset_) + " holds at most " + std::to_string(capacity) + " before the page data at " +
+            hex(first_data) + ": which page is which is unknown, so none is read");
+    md_.warnings.push_back(inconsistent_->describe());
+    return {};
+  }
+
   // ---- bitmaps and descriptors ------------------------------------------
 
   // The bytes of a bitmap holding bits [lo, hi); byte 0 holds bit lo / 8 * 8.
@@ -400,6 +427,7 @@ class KdumpReader final : public PhysicalMemory {
   };
   Result<StoredRun> stored_run(uint64_t pfn, uint64_t count) const {
     VMC_TRY(check_dumped(pfn, count));
+    if (inconsistent_) return Error(*inconsistent_).add_context("reading pfn " + hex(pfn));
     auto index = desc_index(pfn);
     if (!index) return std::move(index).error();
     auto descs = descriptors(*index, count, pfn);
@@ -469,6 +497,10 @@ class KdumpReader final : public PhysicalMemory {
       return bad("compressed page of " + std::to_string(d.size.get()) + " bytes with flags " +
                  hex(d.flags));
     }
+    if (static_cast<uint64_t>(d.offset.get()) < data_start_) {
+      return bad("page data at offset " + hex(static_cast<uint64_t>(d.offset.get())) +
+                 " lies inside the headers, bitmaps or descriptor table (which end at " + hex(data_start_) + ")");
+    }
     if (!fits_within(static_cast<uint64_t>(d.offset.get()), d.size, in_->size())) {
       return bad("page data at offset " + hex(static_cast<uint64_t>(d.offset.get())) + " (" +
                  std::to_string(d.size.get()) +
@@ -489,7 +521,8 @@ class KdumpReader final : public PhysicalMemory {
         return std::nullopt;
       }
     }
-    if (start <= 0 || !fits_within(static_cast<uint64_t>(start), d.size() * ps(), in_->size())) {
+    if (start <= 0 || static_cast<uint64_t>(start) < data_start_ ||
+        !fits_within(static_cast<uint64_t>(start), d.size() * ps(), in_->size())) {
       return std::nullopt;  // decode_all() names the bad descriptor
     }
     auto v = in_->view(static_cast<uint64_t>(start), d.size() * ps());
@@ -575,66 +608,6 @@ class KdumpReader final : public PhysicalMemory {
     return v;
   }
 
-  // ---- incomplete dumps -------------------------------------------------------
-
-  // Whether the descriptors of the `dumped` pages from lo on need checking:
-  // always in a dump marked incomplete, else when the last one is not whole.
-  bool needs_pruning(uint64_t lo, uint64_t dumped) const {
-    if (md_.incomplete) return true;
-    auto index = desc_index(lo);
-    if (!index) return false;
-    uint64_t last = *index + dumped - 1;
-    auto d = descriptors(last, 1, lo);
-    if (!d) return true;
-    return !fits_within(static_cast<uint64_t>(std::max<int64_t>(0, d->front().offset.get())),
-                        d->front().size, in_->size()) ||
-           d->front().offset.get() <= 0;
-  }
-
-  // Clears the bits of pages whose descriptor is missing, empty or points
-  // beyond the end of the file. An I/O error leaves the bits: pages() will
-  // report it for the pages concerned.
-  void prune(uint64_t lo, uint64_t hi, uint64_t start, uint64_t dumped,
-             std::span<uint64_t> bits) const {
-    auto index = desc_index(lo);
-    if (!index) return;
-    std::vector<uint64_t> pfns;
-    pfns.reserve(std::min(dumped, kDescBatch));
-    uint64_t done = 0;
-    auto flush = [&]() {
-      uint64_t n = pfns.size();
-      uint64_t offset = desc_pos(*index + done);
-      uint64_t whole = offset >= in_->size() ? 0 : (in_->size() - offset) / sizeof(PageDescriptor);
-      uint64_t readable = std::min(n, whole);
-      std::vector<PageDescriptor> d;
-      if (readable != 0) {
-        auto r = descriptors(*index + done, readable, pfns.front());
-        if (r)
-          d = std::move(*r);
-        else
-          readable = n = 0;  // an I/O error: keep the bits, pages() reports it
-      }
-      for (uint64_t k = 0; k < n; ++k) {
-        if (k >= readable || !validate(d[k], pfns[k], *index + done + k).ok()) {
-          uint64_t i = pfns[k] - start;
-          bits[i / 64] &= ~(uint64_t{1} << (i % 64));
-        }
-      }
-      done += pfns.size();
-      pfns.clear();
-    };
-    for (uint64_t p = lo; p < hi; ++p) {
-      uint64_t i = p - start;
-      if (bits[i / 64] == 0 && i % 64 == 0) {
-        p += 63;
-        continue;
-      }
-      if ((bits[i / 64] >> (i % 64)) & 1) pfns.push_back(p);
-      if (pfns.size() == kDescBatch) flush();
-    }
-    if (!pfns.empty()) flush();
-  }
-
   std::unique_ptr<io::InputFile> in_;
   DumpMetadata md_;
   DiskDumpHeader header_{};
@@ -644,6 +617,8 @@ class KdumpReader final : public PhysicalMemory {
   uint64_t start_pfn_ = 0, end_pfn_ = 0, start_rank_ = 0;
   std::optional<uint64_t> split_end_;
   uint64_t bitmap1_ = 0, bitmap2_ = 0, desc_offset_ = 0;
+  uint64_t data_start_ = 0;              // where the descriptor table ends
+  std::optional<Error> inconsistent_;    // the 2nd bitmap disagrees with the descriptors
   std::vector<PfnRange> ram_;
 
   mutable std::mutex mu_;                    // guards prefix_ and cache_

@@ -1,5 +1,7 @@
 #include "collector/cli/run.h"
 
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -26,12 +28,36 @@ namespace {
 
 constexpr int kMemMapLevels = kDumpLevelCache | kDumpLevelCachePrivate | kDumpLevelUser | kDumpLevelFree;
 
+// VMCOREINFO is a few KiB; a -i file much bigger is not one (/dev/zero would
+// be read until memory runs out).
+constexpr uint64_t kMaxVmcoreinfoFileBytes = uint64_t{1} << 20;
+
+// The -i file: a regular file of at most kMaxVmcoreinfoFileBytes (a
+// directory, a device or a FIFO is refused by name, before any read).
 Result<std::string> read_text_file(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return errno_error("cannot open VMCOREINFO file " + path);
+  if (!S_ISREG(st.st_mode)) {  // checked before opening: opening a FIFO would wait for a writer
+    const char* kind = S_ISDIR(st.st_mode)   ? "a directory"
+                       : S_ISCHR(st.st_mode) ? "a character device"
+                       : S_ISBLK(st.st_mode) ? "a block device"
+                       : S_ISFIFO(st.st_mode) ? "a FIFO"
+                                              : "a socket";
+    return Error(ErrorKind::kInvalidArgument,
+                 "the VMCOREINFO file " + path + " is not a regular file (it is " + kind + ")");
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) return errno_error("cannot open VMCOREINFO file " + path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+  std::string text(static_cast<size_t>(kMaxVmcoreinfoFileBytes) + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  if (in.bad()) return errno_error("cannot read VMCOREINFO file " + path);
+  text.resize(static_cast<size_t>(in.gcount()));
+  if (text.size() > kMaxVmcoreinfoFileBytes) {
+    return Error(ErrorKind::kBadInput, "the VMCOREINFO file " + path + " is larger than " +
+                                           std::to_string(kMaxVmcoreinfoFileBytes) +
+                                           " bytes; VMCOREINFO is a few KiB (wrong file?)");
+  }
+  return text;
 }
 
 struct Facts {

@@ -102,6 +102,16 @@ TEST(Flattened, TruncatedRecordIsAnError) {
   EXPECT_NE(v.error().describe().find("record is truncated"), std::string::npos) << describe(v);
 }
 
+// The in-place index costs about 64 bytes per record; a stream of more than
+// 2^20 records is refused, naming -R, instead of growing without bound.
+TEST(Flattened, MoreRecordsThanTheIndexCapAreRefused) {
+  auto stream = flatten(random_bytes((size_t{1} << 20) + 2, 5), 1);
+  auto v = flattened_file_view(io::memory_input("many.flat", stream));
+  ASSERT_FALSE(v.ok());
+  EXPECT_NE(v.error().describe().find("more than 1048576 separate records"), std::string::npos) << describe(v);
+  EXPECT_NE(v.error().describe().find("-R"), std::string::npos) << describe(v);
+}
+
 TEST(Flattened, NoFlatHeaderIsAnError) {
   auto file = kdump_file(machine());
   MemoryOutput out("rebuilt");

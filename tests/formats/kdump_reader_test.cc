@@ -42,6 +42,18 @@ Result<std::unique_ptr<PhysicalMemory>> open_with_codec(const DumpBuilder& b, ui
   return open_bytes(build_kdump(b, o));
 }
 
+// Where the page descriptor table of a built file starts (4 KiB blocks).
+uint64_t descriptor_table_offset(const std::vector<std::byte>& f) {
+  auto h = load<kdump::DiskDumpHeader>(f.data());
+  return (1 + static_cast<uint64_t>(h.sub_hdr_size.get()) + h.bitmap_blocks) * 4096;
+}
+
+std::vector<std::byte> zlib_file(const DumpBuilder& b) {
+  KdumpBuildOptions o;
+  o.codec_flag = kdump::kCompressedZlib;
+  return build_kdump(b, o);
+}
+
 std::vector<PfnRange> expected_ram() { return {{1, 0xa0}, {0x100, 0x700}, {0x1000, 0x1200}}; }
 
 struct Variant {
@@ -214,7 +226,11 @@ TEST(KdumpReader, SplitFileHoldsOnlyItsRange) {
   }
 }
 
-TEST(KdumpReader, IncompleteDumpMarksPagesWithoutDescriptorsUnavailable) {
+// Pages whose descriptor or data is missing stay available, and reading them
+// fails naming the pfn: the engine then reports them unreadable and marks its
+// output incomplete. (They used to be dropped from available(), so a cut dump
+// was re-filtered as if those pages had been excluded, with exit status 0.)
+TEST(KdumpReader, IncompleteDumpReportsPagesWithoutDescriptorsUnreadable) {
   DumpBuilder b = machine();
   KdumpBuildOptions o;
   o.codec_flag = kdump::kCompressedZstd;
@@ -226,16 +242,16 @@ TEST(KdumpReader, IncompleteDumpMarksPagesWithoutDescriptorsUnavailable) {
   EXPECT_FALSE((*m)->metadata().warnings.empty());
   auto bits = available_bits(**m, 0, 0x1200);
   EXPECT_TRUE(bit(bits, 0x10af));
-  EXPECT_FALSE(bit(bits, 0x10b0));
-  EXPECT_FALSE(bit(bits, 0x11ff));
-  EXPECT_EQ(expect_pages_match(**m, b), 0x9fu + 0x600u + 0xb0u);
+  EXPECT_TRUE(bit(bits, 0x10b0));
+  EXPECT_TRUE(bit(bits, 0x11ff));
+  EXPECT_EQ(unreadable_ranges(**m, b, 0, 0x1200), (std::vector<PfnRange>{{0x10b0, 0x1200}}));
   auto gone = (*m)->pages(0x10b0, 1);
   ASSERT_FALSE(gone.ok());
   EXPECT_NE(gone.error().describe().find("pfn 0x10b0"), std::string::npos) << describe(gone);
   EXPECT_NE(gone.error().describe().find("incomplete"), std::string::npos) << describe(gone);
 }
 
-TEST(KdumpReader, TruncatedFileLosesOnlyThePagesPastTheEnd) {
+TEST(KdumpReader, TruncatedPageDataMakesThosePagesUnreadable) {
   DumpBuilder b = machine();
   KdumpBuildOptions o;
   o.codec_flag = 0;  // raw and unshared: page data is the tail of the file, page by page
@@ -245,12 +261,67 @@ TEST(KdumpReader, TruncatedFileLosesOnlyThePagesPastTheEnd) {
   auto m = open_bytes(f);
   ASSERT_TRUE(m.ok()) << describe(m);
   auto bits = available_bits(**m, 0x1000, 0x1200);
-  EXPECT_TRUE(bit(bits, 0x1200 - 12 - 0x1000));
-  EXPECT_FALSE(bit(bits, 0x1200 - 11 - 0x1000));
+  EXPECT_TRUE(bit(bits, 0x1200 - 11 - 0x1000));
   auto gone = (*m)->pages(0x11ff, 1);
   ASSERT_FALSE(gone.ok());
   EXPECT_NE(gone.error().describe().find("beyond the end of the file"), std::string::npos);
-  EXPECT_EQ(expect_pages_match(**m, b), 0x9fu + 0x600u + 0x200u - 11u);
+  EXPECT_EQ(unreadable_ranges(**m, b, 0, 0x1200), (std::vector<PfnRange>{{0x1200 - 11, 0x1200}}));
+}
+
+// Cut inside the descriptor table: the pages whose descriptors are gone (and
+// all whose data was after the cut) are unreadable, the rest read as before.
+TEST(KdumpReader, TruncatedDescriptorTableMakesThosePagesUnreadable) {
+  DumpBuilder b = machine();
+  auto f = zlib_file(b);
+  uint64_t descs = descriptor_table_offset(f);
+  f.resize(descs + 0x9f * sizeof(kdump::PageDescriptor) + 5);  // pfns 1-0x9f keep theirs, whole
+  auto m = open_bytes(f);
+  ASSERT_TRUE(m.ok()) << describe(m);
+  EXPECT_EQ(unreadable_ranges(**m, b, 0, 0x1200),
+            (std::vector<PfnRange>{{1, 0xa0}, {0x100, 0x700}, {0x1000, 0x1200}}));
+  auto gone = (*m)->pages(0x100, 1);
+  ASSERT_FALSE(gone.ok());
+  EXPECT_NE(gone.error().describe().find("pfn 0x100"), std::string::npos) << describe(gone);
+}
+
+// A 2nd bitmap of all ones over a dump with fewer descriptors maps pfns onto
+// other pages' descriptors: every page would read wrong. The reader says so
+// when it opens and refuses every page, naming the counts.
+TEST(KdumpReader, SecondBitmapClaimingMorePagesThanDescriptorsIsReportedNotRead) {
+  DumpBuilder b = machine();
+  KdumpBuildOptions o;
+  o.codec_flag = kdump::kCompressedZlib;
+  o.dumped = std::set<uint64_t>{};
+  for (uint64_t pfn = 0x100; pfn < 0x200; ++pfn) o.dumped->insert(pfn);
+  auto f = build_kdump(b, o);
+  auto h = load<kdump::DiskDumpHeader>(f.data());
+  uint64_t bitmap2 = (1 + static_cast<uint64_t>(h.sub_hdr_size.get()) + h.bitmap_blocks / 2) * 4096;
+  std::memset(f.data() + bitmap2, 0xff, 0x1200 / 8);
+  auto m = open_bytes(f);
+  ASSERT_TRUE(m.ok()) << describe(m);
+  ASSERT_FALSE((*m)->metadata().warnings.empty());
+  EXPECT_NE((*m)->metadata().warnings.back().find("2nd bitmap marks 4608 pages dumped"), std::string::npos)
+      << (*m)->metadata().warnings.back();
+  EXPECT_EQ(unreadable_ranges(**m, b, 0, 0x1200), (std::vector<PfnRange>{{0, 0x1200}}));
+}
+
+// A descriptor pointing back into the headers, bitmaps or its own table is
+// damaged, not page data.
+TEST(KdumpReader, DescriptorPointingIntoTheTableIsRefused) {
+  DumpBuilder b = machine();
+  auto f = build_kdump(b, {});
+  uint64_t descs = descriptor_table_offset(f);
+  uint64_t at = descs + 5 * sizeof(kdump::PageDescriptor);  // pfn 6
+  auto pd = load<kdump::PageDescriptor>(f.data() + at);
+  pd.offset = static_cast<int64_t>(descs);
+  std::memcpy(f.data() + at, &pd, sizeof pd);
+  auto m = open_bytes(f);
+  ASSERT_TRUE(m.ok()) << describe(m);
+  auto v = (*m)->pages(6, 1);
+  ASSERT_FALSE(v.ok());
+  EXPECT_NE(v.error().describe().find("inside the headers, bitmaps or descriptor table"), std::string::npos)
+      << describe(v);
+  EXPECT_EQ(unreadable_ranges(**m, b, 0, 0x1200), (std::vector<PfnRange>{{6, 7}}));
 }
 
 TEST(KdumpReader, CorruptHeadersAreRejectedClearly) {
@@ -287,11 +358,8 @@ TEST(KdumpReader, CorruptHeadersAreRejectedClearly) {
 
 TEST(KdumpReader, CorruptPageDataNamesPfnAndCodec) {
   DumpBuilder b = machine();
-  KdumpBuildOptions o;
-  o.codec_flag = kdump::kCompressedZlib;
-  auto f = build_kdump(b, o);
-  auto h = load<kdump::DiskDumpHeader>(f.data());
-  uint64_t descs = (1 + static_cast<uint64_t>(h.sub_hdr_size.get()) + h.bitmap_blocks) * 4096;
+  auto f = zlib_file(b);
+  uint64_t descs = descriptor_table_offset(f);
   // pfn 0x101 is dumped page number 0x9f + 1.
   uint64_t at = descs + (0x9f + 1) * sizeof(kdump::PageDescriptor);
   auto pd = load<kdump::PageDescriptor>(f.data() + at);

@@ -48,6 +48,26 @@ inline bool bit(const std::vector<uint64_t>& bits, uint64_t i) {
   return (bits[i / 64] >> (i % 64)) & 1;
 }
 
+// The available pfns of m in [start, end) whose data pages() cannot give, as
+// ranges; every other available page there must equal the builder's.
+inline std::vector<PfnRange> unreadable_ranges(PhysicalMemory& m, const DumpBuilder& b, uint64_t start,
+                                               uint64_t end) {
+  std::vector<PfnRange> out;
+  auto bits = available_bits(m, start, end);
+  for (uint64_t pfn = start; pfn < end; ++pfn) {
+    if (!bit(bits, pfn - start)) continue;
+    auto v = m.pages(pfn, 1);
+    if (v.ok()) {
+      EXPECT_EQ(std::memcmp(v->data(), b.page(pfn).data(), m.page_size()), 0) << "pfn " << std::hex << pfn;
+    } else if (!out.empty() && out.back().end == pfn) {
+      out.back().end = pfn + 1;
+    } else {
+      out.push_back({pfn, pfn + 1});
+    }
+  }
+  return out;
+}
+
 // Every available page of m equals the builder's page; returns pages checked.
 inline uint64_t expect_pages_match(PhysicalMemory& m, const DumpBuilder& b, uint64_t chunk = 1024) {
   uint64_t checked = 0, ps = m.page_size();

@@ -6,10 +6,12 @@
 // vmcore is stored in the tree.
 //   fuzz_seeds OUTDIR   -> OUTDIR/<target>/<seed>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
 #include "compress/codec.h"
+#include "formats/elf_format.h"
 #include "formats/kdump_format.h"
 #include "tests/builder/dump_builder.h"
 #include "tests/builder/kernel_layout.h"
@@ -103,6 +105,64 @@ void kdump_seeds() {
   o.header_version = 3;
   save("kdump", "incomplete-v3", build_kdump(b, o));
   save("flattened", "elf", flatten(small_machine(true).build_elf(), 512));
+}
+
+// Issue 18's hostile inputs, so that the fuzzers start from them.
+uint64_t kdump_descriptor_offset(const std::vector<std::byte>& f) {
+  auto h = load<kdump::DiskDumpHeader>(f.data());
+  return (1 + static_cast<uint64_t>(h.sub_hdr_size.get()) + h.bitmap_blocks) * h.block_size;
+}
+
+void hostile_kdump_seeds() {
+  auto b = small_machine(false);
+  KdumpBuildOptions o;
+  o.codec_flag = kdump::kCompressedZlib;
+  auto good = build_kdump(b, o);
+  uint64_t descs = kdump_descriptor_offset(good);
+  auto cut = good;
+  cut.resize(descs + 3 * sizeof(kdump::PageDescriptor) + 7);
+  save("kdump", "cut-in-descriptors", cut);
+  cut = good;
+  cut.resize(good.size() - 3000);
+  save("kdump", "cut-in-page-data", cut);
+  auto ones = good;
+  auto h = load<kdump::DiskDumpHeader>(good.data());
+  uint64_t bitmap2 = (1 + static_cast<uint64_t>(h.sub_hdr_size.get()) + h.bitmap_blocks / 2) * h.block_size;
+  std::memset(ones.data() + bitmap2, 0xff, 0x120 / 8);
+  save("kdump", "second-bitmap-all-ones", ones);
+  auto inward = good;
+  auto pd = load<kdump::PageDescriptor>(inward.data() + descs);
+  pd.offset = static_cast<int64_t>(descs);
+  std::memcpy(inward.data() + descs, &pd, sizeof pd);
+  save("kdump", "descriptor-into-table", inward);
+}
+
+void hostile_elf_seeds() {
+  auto b = small_machine(false);
+  b.set_force_pn_xnum(true);
+  auto f = b.build_elf();
+  auto eh = load<elf::Ehdr>(f.data());
+  auto sh = load<elf::Shdr>(f.data() + eh.e_shoff);
+  sh.sh_info = 65537;
+  std::memcpy(f.data() + eh.e_shoff, &sh, sizeof sh);
+  save("elf_core", "too-many-program-headers", f);
+}
+
+MachineSpec small_kernel_machine();
+
+// OFFSET(...) = 2^64 - 4: wrapped the bounds checks of page_decode and mem_map.
+void hostile_vmcoreinfo_seeds() {
+  for (const char* entry : {"page.flags", "page.mapping", "page._mapcount", "page.private", "page.compound_head",
+                            "mem_section.section_mem_map"}) {
+    std::string name = std::string("OFFSET(") + entry + ")";
+    KernelLayoutBuilder k(debian_6_1(), small_kernel_machine());
+    k.slab(0x205);
+    k.omit_vmcoreinfo(name);
+    k.extra_vmcoreinfo(name + "=18446744073709551612");
+    k.finish();
+    save("mem_map", std::string("huge-offset-") + entry, fuzz::encode_image(image_of(k.dump())));
+    save_text("vmcoreinfo", std::string("huge-offset-") + entry, k.dump().vmcoreinfo());
+  }
 }
 
 void split_seeds() {
@@ -244,6 +304,9 @@ int main(int argc, char** argv) {
   g_out = argv[1];
   elf_seeds();
   kdump_seeds();
+  hostile_kdump_seeds();
+  hostile_elf_seeds();
+  hostile_vmcoreinfo_seeds();
   split_seeds();
   kernel_seeds();
   printk_seeds();

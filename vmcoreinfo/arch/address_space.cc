@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <map>
 
+#include "base/checked_math.h"
 #include "vmcoreinfo/arch/page_table.h"
 #include "vmcoreinfo/arch/x86_64.h"
 
@@ -78,8 +79,10 @@ class X86_64AddressSpace final : public KernelAddressSpace {
 // ---- Deriving the layout ----------------------------------------------------
 
 bool in_ram(const PhysicalMemory& memory, uint64_t paddr, uint64_t len) {
+  auto end = checked_add(paddr, len);  // an address from VMCOREINFO near 2^64 must not wrap into RAM
+  if (len == 0 || !end) return false;
   uint64_t ps = memory.page_size();
-  uint64_t first = paddr / ps, last = (paddr + len - 1) / ps;
+  uint64_t first = paddr / ps, last = (*end - 1) / ps;
   for (const auto& r : memory.ram()) {
     if (first >= r.start && last < r.end) return true;
   }

@@ -11,6 +11,8 @@
 #include <cstring>
 #include <map>
 
+#include "base/checked_math.h"
+
 namespace vmc {
 namespace {
 
@@ -92,7 +94,7 @@ class MemoryModelLoader {
     if (!sec_size) return std::move(sec_size).error();
     auto off = info_.require_offset("mem_section.section_mem_map");
     if (!off) return std::move(off).error();
-    if (*sec_size < 8 || *sec_size > page_size_ || *off + 8 > *sec_size) {
+    if (*sec_size < 8 || *sec_size > page_size_ || !fits_within(*off, 8, *sec_size)) {
       return Error(ErrorKind::kBadInput, "VMCOREINFO SIZE(mem_section)=" + std::to_string(*sec_size) +
                                              " / OFFSET(mem_section.section_mem_map)=" + std::to_string(*off) +
                                              " are not plausible");
@@ -230,6 +232,17 @@ class MemoryModelLoader {
 
   // ---- FLATMEM --------------------------------------------------------------
 
+  // The member at OFFSET `offset` of the struct at `address`; an offset that
+  // would wrap the address space is an error, not a read somewhere else.
+  Status read_member(uint64_t address, uint64_t offset, std::span<std::byte> out) {
+    auto at = checked_add(address, offset);
+    if (!at) {
+      return Error(ErrorKind::kBadInput, "VMCOREINFO offset " + hex(offset) + " from " + hex(address) +
+                                             " wraps the address space");
+    }
+    return kernel_.read_virtual(*at, out);
+  }
+
   Result<KernelMemoryModel> load_flat() {
     m_.model_ = MemoryModel::kFlat;
     std::byte p[8];
@@ -238,10 +251,10 @@ class MemoryModelLoader {
     auto pgdat = info_.symbol("contig_page_data");
     auto node_map = info_.offset("pglist_data.node_mem_map");
     if (base == 0 && pgdat && node_map) {
-      VMC_TRY_CTX(kernel_.read_virtual(*pgdat + *node_map, p), "reading contig_page_data.node_mem_map");
+      VMC_TRY_CTX(read_member(*pgdat, *node_map, p), "reading contig_page_data.node_mem_map");
       base = load_u64(p);
       if (auto o = info_.offset("pglist_data.node_start_pfn")) {
-        VMC_TRY_CTX(kernel_.read_virtual(*pgdat + *o, p), "reading contig_page_data.node_start_pfn");
+        VMC_TRY_CTX(read_member(*pgdat, *o, p), "reading contig_page_data.node_start_pfn");
         start = load_u64(p);
       }
     }

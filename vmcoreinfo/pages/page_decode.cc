@@ -9,6 +9,8 @@
 #include <cstring>
 #include <limits>
 
+#include "base/checked_math.h"
+
 namespace vmc {
 namespace {
 
@@ -45,6 +47,10 @@ class LayoutBuilder {
     }
     l_.size = static_cast<uint32_t>(*size);
     auto flags = field("page.flags", 8);
+    if (!flags && info_.offset("page.flags")) {
+      return Error(ErrorKind::kBadInput, "VMCOREINFO OFFSET(page.flags)=" + std::to_string(*info_.offset("page.flags")) +
+                                             " does not fit SIZE(page)=" + std::to_string(l_.size));
+    }
     if (!flags) return Error(ErrorKind::kUnsupported, "VMCOREINFO has no usable OFFSET(page.flags)");
     l_.flags_off = *flags;
     l_.kernel_version = info_.kernel_version();
@@ -90,11 +96,22 @@ class LayoutBuilder {
     auto off = info_.offset(name);
     if (!off) return std::nullopt;
     uint32_t limit = in_size ? in_size : l_.size;
-    if (*off + width > limit) {
+    if (!fits_within(*off, width, limit)) {  // an offset near 2^64 must not wrap past the check
       warnings_.push_back("VMCOREINFO OFFSET(" + std::string(name) + ")=" + std::to_string(*off) +
                           " does not fit SIZE(page)=" + std::to_string(l_.size) + "; ignored");
       return std::nullopt;
     }
+    return static_cast<uint32_t>(*off);
+  }
+
+  // Where the pointer `link` (list_head.prev or .next, default_link when not
+  // exported) of the list_head at OFFSET(list) lies in struct page, when all 8
+  // bytes of it fit in the page.
+  std::optional<uint32_t> list_link(const char* list, const char* link, uint64_t default_link) {
+    auto list_off = info_.offset(list);
+    if (!list_off) return std::nullopt;
+    auto off = checked_add(*list_off, info_.offset(link).value_or(default_link));
+    if (!off || !fits_within(*off, 8, l_.size)) return std::nullopt;
     return static_cast<uint32_t>(*off);
   }
 
@@ -181,16 +198,15 @@ class LayoutBuilder {
       l_.order_source = OrderSource::kCompoundOrder;  // 4.4-6.2
       l_.order_off = *o;
       l_.order_width = before(4, 16) ? 2 : 1;  // shrunk to a byte in 4.16 (036e7aa49fb2)
-      if (l_.order_off + l_.order_width > l_.size) l_.order_width = 1;
+      if (!fits_within(l_.order_off, l_.order_width, l_.size)) l_.order_width = 1;
     } else if (info_.number("PG_hugetlb") || info_.number("PAGE_HUGETLB_MAPCOUNT_VALUE") ||
                (l_.compound_head_off && at_least(6, 6))) {
       l_.order_source = OrderSource::kFlags1Byte;  // 6.6+ (ebc1baf5c9b4)
     } else if (before(4, 4)) {
-      if (auto lru = info_.offset("page.lru"); lru && *lru + 16 <= l_.size) {
+      if (auto prev = list_link("page.lru", "list_head.prev", 8)) {
         l_.order_source = OrderSource::kLruPrev;  // page[1].lru.prev
-        l_.order_off = static_cast<uint32_t>(*lru + info_.offset("list_head.prev").value_or(8));
+        l_.order_off = *prev;
         l_.order_width = 8;
-        if (l_.order_off + 8 > l_.size) l_.order_source = OrderSource::kNone;
       }
     }
   }
@@ -211,16 +227,15 @@ class LayoutBuilder {
       if (off) {
         l_.hugetlb_marker = HugetlbMarker::kDtor;  // 4.4-6.5
         l_.dtor_off = *off;
-        l_.dtor_width = before(4, 16) && *off + 2 <= l_.size ? 2 : 1;
+        l_.dtor_width = before(4, 16) && fits_within(*off, 2, l_.size) ? 2 : 1;
         l_.hugetlb_id = static_cast<uint64_t>(*id);
       }
     } else if (auto sym = info_.symbol("free_huge_page"); sym && before(4, 4)) {
-      if (auto lru = info_.offset("page.lru"); lru && *lru + 8 <= l_.size) {
+      if (auto next = list_link("page.lru", "list_head.next", 0)) {
         l_.hugetlb_marker = HugetlbMarker::kFreeHugePage;  // page[1].lru.next
-        l_.dtor_off = static_cast<uint32_t>(*lru + info_.offset("list_head.next").value_or(0));
+        l_.dtor_off = *next;
         l_.dtor_width = 8;
         l_.hugetlb_id = *sym;
-        if (l_.dtor_off + 8 > l_.size) l_.hugetlb_marker = HugetlbMarker::kNone;
       }
     }
   }

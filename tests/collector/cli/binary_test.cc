@@ -226,6 +226,41 @@ TEST_F(Cli, FileTruncatedInsidePageDataFailsNamingTheMissingPages) {
   EXPECT_NE(kdump_status(read_bytes(path("out"))) & kdump::kIncomplete, 0u);
 }
 
+// A kdump dump cut in transit, re-filtered: it used to exit 0, "Completed",
+// with the cut pages silently missing. Now they are named, the output is
+// marked incomplete and the exit status is 1.
+TEST_F(Cli, TruncatedKdumpInputFailsNamingTheMissingPages) {
+  std::string kdump = path("vmcore.kdump");
+  ASSERT_EQ(run({"-l", "-d", "0", vmcore(), kdump}).exit_code, 0);
+  auto bytes = read_bytes(kdump);
+  std::string cut = path("cut.kdump");
+  write_bytes(cut, std::span(bytes).first(bytes.size() - 64 * 1024));
+  auto o = run({"-l", "-d", "1", cut, path("out")});
+  EXPECT_EQ(o.exit_code, 1) << o.output;
+  EXPECT_MENTIONS(o, "Unreadable pages left out: pfn ");
+  EXPECT_MENTIONS(o, "beyond the end of the file");
+  EXPECT_MENTIONS(o, "is incomplete");
+  ASSERT_TRUE(fs::exists(path("out")));
+  EXPECT_NE(kdump_status(read_bytes(path("out"))) & kdump::kIncomplete, 0u);
+}
+
+// -i reads a VMCOREINFO text of a few KiB: /dev/zero used to be read until
+// bad_alloc aborted the run, and a directory read as an empty text reported a
+// kernel version mismatch (exit 2).
+TEST_F(Cli, VmcoreinfoFileMustBeASmallRegularFile) {
+  auto dev = run({"-d", "31", "-i", "/dev/zero", vmcore(), path("out1")});
+  EXPECT_EQ(dev.exit_code, 1) << dev.output;
+  EXPECT_MENTIONS(dev, "the VMCOREINFO file /dev/zero is not a regular file (it is a character device)");
+  auto dir = run({"-d", "31", "-i", dir_, vmcore(), path("out2")});
+  EXPECT_EQ(dir.exit_code, 1) << dir.output;
+  EXPECT_MENTIONS(dir, "the VMCOREINFO file " + dir_ + " is not a regular file (it is a directory)");
+  std::string big = path("big-vmcoreinfo");
+  write_bytes(big, std::vector<std::byte>((1 << 20) + 1, std::byte{'A'}));
+  auto large = run({"-d", "31", "-i", big, vmcore(), path("out3")});
+  EXPECT_EQ(large.exit_code, 1) << large.output;
+  EXPECT_MENTIONS(large, "the VMCOREINFO file " + big + " is larger than 1048576 bytes");
+}
+
 TEST_F(Cli, OutputDirectoryThatCannotBeWrittenIsNamed) {
   std::string input = vmcore();
   fs::permissions(dir_, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |

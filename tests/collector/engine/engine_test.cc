@@ -3,14 +3,20 @@
 // decompressed with the codec library; the real judges (libkdumpfile, crash,
 // makedumpfile) run in the VM tests.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 
 #include "base/bitmap.h"
 #include "collector/engine/engine.h"
+#include "formats/elf_core_reader.h"
 #include "formats/elf_format.h"
 #include "formats/flattened_format.h"
 #include "formats/kdump_format.h"
+#include "formats/kdump_reader.h"
+#include "tests/builder/dump_builder.h"
 #include "tests/collector/engine/fake_memory.h"
 
 namespace vmc {
@@ -235,6 +241,53 @@ TEST(Engine, UnreadablePagesAreLeftOutNamedAndTheRestIsDumped) {
     EXPECT_EQ(d.pages[1199], m.page_bytes(1199));
     EXPECT_EQ(d.pages[1211], m.page_bytes(1211));
   }
+}
+
+// A kdump input cut in transit (here inside the page data of the last RAM
+// range): the pages it lost are reported unreadable with their pfns, the
+// output is marked incomplete, and the rest is dumped. They used to vanish
+// as if excluded, with the output marked complete.
+TEST(Engine, TruncatedKdumpInputGivesAnIncompleteDumpNamingTheLostPages) {
+  testing::DumpBuilder b;
+  b.add_ram(0, 4 << 20);
+  for (uint64_t pfn = 0; pfn < 1024; ++pfn) b.fill_page(pfn, testing::PageFill::kRandom, pfn);
+  testing::KdumpBuildOptions o;
+  o.share_zero_pages = false;  // raw pages in pfn order: the cut takes the last ones
+  auto f = testing::build_kdump(b, o);
+  f.resize(f.size() - 100 * 4096 - 10);
+  auto m = open_kdump(io::memory_input("cut.kdump", std::move(f)));
+  ASSERT_TRUE(m.ok()) << m.error().describe();
+  auto w = run(**m, CodecKind::kNone, 0, 2);
+  EXPECT_TRUE(w.report.incomplete);
+  EXPECT_EQ(w.report.unreadable, (std::vector<PfnRange>{{1024 - 101, 1024}}));
+  EXPECT_EQ(w.report.dumped_pages, 1024u - 101u);
+  auto h = load<kdump::DiskDumpHeader>(w.file.data());
+  EXPECT_NE(h.status & kdump::kIncomplete, 0u);
+}
+
+// An ELF dump file that shrinks while it is read: reading the lost pages
+// fails, and the page-by-page retry must not map them (touching a mapping
+// past the end of a file is SIGBUS); they are reported unreadable.
+TEST(Engine, InputFileThatShrinksDuringTheRunGivesUnreadablePagesNotSigbus) {
+  testing::DumpBuilder b;
+  b.add_ram(0, 4 << 20);
+  for (uint64_t pfn = 0; pfn < 1024; ++pfn) b.fill_page(pfn, testing::PageFill::kRandom, pfn);
+  char path[] = "/tmp/vmc-shrink-XXXXXX";
+  int fd = ::mkstemp(path);
+  ASSERT_GE(fd, 0);
+  ::close(fd);
+  ASSERT_TRUE(b.write_elf(path).ok());
+  auto input = io::open_input(path);
+  ASSERT_TRUE(input.ok()) << input.error().describe();
+  auto m = open_elf_core(std::move(*input));
+  ASSERT_TRUE(m.ok()) << m.error().describe();
+  struct stat st {};
+  ASSERT_EQ(::stat(path, &st), 0);
+  ASSERT_EQ(::truncate(path, st.st_size - 200 * 4096), 0);
+  auto w = run(**m, CodecKind::kNone, 0, 2);
+  EXPECT_TRUE(w.report.incomplete);
+  EXPECT_EQ(w.report.unreadable, (std::vector<PfnRange>{{1024 - 200, 1024}}));
+  ::unlink(path);
 }
 
 struct ElfPages {

@@ -496,6 +496,35 @@ TEST(PageFilter, AbsurdVmcoreinfoValues) {
   }
 }
 
+// Offsets near 2^64 (the note comes from the dead kernel's memory): offset +
+// width used to wrap past the bounds check, and OFFSET(page.flags) =
+// 2^64 - 4 crashed with SIGSEGV, OFFSET(mem_section.section_mem_map) read past
+// its buffer. Now each is refused with a message naming the entry, and every
+// page the filter cannot judge is kept.
+TEST(PageFilter, OffsetsNearTwoToThe64AreRefusedByName) {
+  const char* kHuge = "18446744073709551612";  // 2^64 - 4
+  for (const char* entry : {"page.flags", "page.mapping", "page._mapcount", "page.private", "page.compound_head",
+                            "page.compound_order", "page.compound_dtor", "page.lru",
+                            "mem_section.section_mem_map"}) {
+    std::string name = std::string("OFFSET(") + entry + ")";
+    SCOPED_TRACE(name);
+    KernelLayoutBuilder b(debian_6_1());
+    populate(b);
+    b.omit_vmcoreinfo(name);
+    b.extra_vmcoreinfo(name + "=" + kHuge);
+    b.finish();
+    auto d = open_built(b);
+    auto f = make_page_filter(*d.memory, d.info, 31);
+    if (!f.ok()) {
+      EXPECT_NE(f.error().describe().find(entry), std::string::npos) << f.error().describe();
+      continue;
+    }
+    auto r = run_filter(**f, *d.memory, 5000);
+    EXPECT_TRUE(r.kept(0x1005)) << "a slab page";
+    EXPECT_TRUE(r.kept(0x1006)) << "a page table";
+  }
+}
+
 TEST(PageFilter, UnusableVmcoreinfoIsAnError) {
   for (const char* omit : {"SIZE(page)", "SYMBOL(mem_section)", "OFFSET(page.flags)"}) {
     KernelLayoutBuilder b(debian_6_1());

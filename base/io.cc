@@ -461,9 +461,11 @@ Result<std::unique_ptr<OutputFile>> create_output(const std::string& path,
   }
   int nofollow = O_NOFOLLOW;
   struct stat target {};
-  // -R onto a raw disk is often spelled /dev/disk/by-id/...: a link to a device.
-  if (S_ISLNK(st.st_mode) && options.allow_device && ::stat(path.c_str(), &target) == 0 &&
-      S_ISBLK(target.st_mode)) {
+  // A link to a pipe (/dev/stdout, /dev/fd/N) is written through, as the pipe
+  // itself would be: replacing it would unlink a /dev entry. And -R onto a
+  // raw disk is often spelled /dev/disk/by-id/...: a link to a device.
+  if (S_ISLNK(st.st_mode) && ::stat(path.c_str(), &target) == 0 &&
+      (S_ISFIFO(target.st_mode) || (options.allow_device && S_ISBLK(target.st_mode)))) {
     st = target;
     nofollow = 0;
   }

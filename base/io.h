@@ -105,8 +105,8 @@ struct CreateOutputOptions {
 // in the last component. Refuses an existing file unless options.overwrite,
 // as makedumpfile does; with it, an existing regular file or symlink is
 // unlinked and a new file created in its place, so that a link's target and
-// another hard link's data are left alone. A FIFO is written as it is (no
-// truncation, no chmod). Anything else (a directory, a character device, a
+// another hard link's data are left alone. A FIFO, or a symlink to one
+// (/dev/stdout), is written as it is (no truncation, no chmod). Anything else (a directory, a character device, a
 // socket, a block device unless allow_device) is refused.
 Result<std::unique_ptr<OutputFile>> create_output(const std::string& path,
                                                   const CreateOutputOptions& options = {});

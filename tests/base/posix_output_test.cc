@@ -161,6 +161,24 @@ TEST_F(PosixOutputTest, WritesAFifoAsItIsAndAbandonLeavesIt) {
   EXPECT_EQ(lstat_of(path_).st_mode & 07777, 0640u);
 }
 
+// A link to a pipe (/dev/stdout) is the pipe: -f writes into it rather
+// than unlinking a /dev entry.
+TEST_F(PosixOutputTest, OverwriteWritesThroughASymlinkToAFifo) {
+  const std::string fifo = dir_ + "/fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0640), 0);
+  ASSERT_EQ(::symlink(fifo.c_str(), path_.c_str()), 0);
+  int reader = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
+  ASSERT_GE(reader, 0);
+  auto out = create_output(path_, {.overwrite = true});
+  ASSERT_TRUE(out) << out.error().describe();
+  ASSERT_TRUE((*out)->write_at(0, pattern(3, 1)));
+  (*out)->abandon();
+  char got[3];
+  EXPECT_EQ(::read(reader, got, sizeof got), 3);
+  ::close(reader);
+  EXPECT_TRUE(S_ISLNK(lstat_of(path_).st_mode));
+}
+
 // Issue 18 item 12: a failed run left a 0-byte DUMPFILE behind.
 TEST_F(PosixOutputTest, AbandonRemovesTheFileItCreatedAndNothingElse) {
   auto out = create_output(path_);

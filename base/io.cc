@@ -228,10 +228,13 @@ class PosixOutput final : public OutputFile {
     return {};  // EOPNOTSUPP and friends: nothing to gain, nothing lost
   }
 
+  // Once it succeeded, again is a no-op (the descriptor is closed).
   Status finish() override {
+    if (finished_) return {};
     if (seekable_ && ::fsync(raw_fd_) != 0 && errno != EINVAL && errno != EROFS) {
       return errno_error("cannot sync " + name_);
     }
+    finished_ = true;
     if (fd_.get() >= 0 && ::close(fd_.release()) != 0) return errno_error("cannot close " + name_);
     return {};
   }
@@ -267,6 +270,7 @@ class PosixOutput final : public OutputFile {
   int raw_fd_;
   bool seekable_;
   std::optional<CreatedFile> created_;
+  bool finished_ = false;
   std::string kind_ = "not seekable";
   uint64_t end_ = 0;
   std::vector<iovec> iovecs_;

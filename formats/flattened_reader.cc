@@ -352,10 +352,15 @@ Result<RearrangeResult> rearrange_flattened(ByteStream& in, io::OutputFile& out)
   RearrangeResult r;
   HeadShadow head;
   Status replayed = replay_records(in, out, r, head);
+  // A full disk may show only here (delayed allocation, NFS), after the
+  // stream's last records said complete.
+  if (replayed) replayed = out.finish();
   if (replayed) return r;
-  // The header may say complete (a stream's last records rewrite it): a
-  // file that lacks later records must not pass for whole.
-  if (auto marked = head.mark_incomplete(out); !marked) {
+  // The header may say complete (a stream may carry the final header first):
+  // a file that lacks records must not pass for whole.
+  Status marked = head.mark_incomplete(out);
+  if (marked) marked = out.finish();  // the mark on disk, as far as the disk allows
+  if (!marked) {
     return Error(replayed.error().kind(), replayed.error().describe() +
                                               "; the dumpfile could not be marked incomplete: " +
                                               marked.error().describe());

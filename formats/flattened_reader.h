@@ -56,8 +56,8 @@ struct RearrangeResult {
 // -R: replays every record of `in` into `out` (which must be seekable) up to
 // the end marker. Fails with kBadInput, naming the stream offset, when the
 // flattened header is missing, a record is truncated or malformed, or the
-// stream ends without an end marker. Does not call out.finish(). When it
-// fails after writing, the rebuilt file's kdump header (status) or ELF header
+// stream ends without an end marker, or when out.finish() (which it calls)
+// fails. When it fails after writing, the rebuilt file's kdump header (status) or ELF header
 // (e_flags) is marked incomplete in place, as the writers mark a dump cut
 // short, so that no reader takes the missing pages for excluded ones.
 Result<RearrangeResult> rearrange_flattened(ByteStream& in, io::OutputFile& out);

@@ -15,10 +15,8 @@ int run_rearrange(const Options& o, const std::atomic<int>* cancel, Messenger& m
   auto out = io::with_faults(std::move(*created), o.faults_out);
   auto in = stdin_stream(cancel);
   auto result = rearrange_flattened(*in, *out);
-  Status finished = result ? out->finish() : Status{};
-  if (!result || !finished) {
-    const Error& e = result ? finished.error() : result.error();
-    m.error(e.describe() + "\n");
+  if (!result) {
+    m.error(result.error().describe() + "\n");
     if (out->bytes_written() == 0) {
       out->abandon();  // nothing arrived: no empty file left to pass for a dump
     } else {

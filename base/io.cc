@@ -16,6 +16,8 @@
 #include <climits>
 #include <charconv>
 #include <cstring>
+#include <filesystem>
+#include <optional>
 
 namespace vmc::io {
 namespace {
@@ -154,10 +156,34 @@ class MemoryInput final : public InputFile {
   std::shared_ptr<std::vector<std::byte>> bytes_;
 };
 
+// What a file is, for messages: "a pipe", "a character device", ...
+std::string file_kind(mode_t mode) {
+  if (S_ISREG(mode)) return "a regular file";
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a pipe";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISLNK(mode)) return "a symbolic link";
+  return "a special file";
+}
+
+// The file this run created, so that abandon() removes that file and no
+// other (the path may have been replaced since).
+struct CreatedFile {
+  dev_t dev;
+  ino_t ino;
+};
+
 class PosixOutput final : public OutputFile {
  public:
-  PosixOutput(std::string name, int fd, bool seekable, bool owns_fd)
-      : name_(std::move(name)), fd_(owns_fd ? fd : -1), raw_fd_(fd), seekable_(seekable) {}
+  PosixOutput(std::string name, int fd, bool seekable, bool owns_fd,
+              std::optional<CreatedFile> created = std::nullopt)
+      : name_(std::move(name)), fd_(owns_fd ? fd : -1), raw_fd_(fd), seekable_(seekable),
+        created_(created) {
+    struct stat st {};
+    if (!seekable_ && ::fstat(fd, &st) == 0) kind_ = file_kind(st.st_mode);
+  }
   const std::string& name() const override { return name_; }
   bool seekable() const override { return seekable_; }
   uint64_t bytes_written() const override { return end_; }
@@ -165,7 +191,7 @@ class PosixOutput final : public OutputFile {
   Status write_at(uint64_t offset, std::span<const std::byte> data) override {
     if (!seekable_ && offset != end_) {
       return Error(ErrorKind::kInvalidArgument,
-                   "cannot seek in " + name_ + " (a pipe) to offset " + hex(offset));
+                   "cannot seek in " + name_ + " (" + kind_ + ") to offset " + hex(offset));
     }
     size_t done = 0;
     while (done < data.size()) {
@@ -187,7 +213,7 @@ class PosixOutput final : public OutputFile {
   Status write_gather(uint64_t offset, std::span<const std::span<const std::byte>> pieces) override {
     if (!seekable_ && offset != end_) {
       return Error(ErrorKind::kInvalidArgument,
-                   "cannot seek in " + name_ + " (a pipe) to offset " + hex(offset));
+                   "cannot seek in " + name_ + " (" + kind_ + ") to offset " + hex(offset));
     }
     iovecs_.clear();
     uint64_t total = 0;
@@ -231,12 +257,25 @@ class PosixOutput final : public OutputFile {
     return {};  // EOPNOTSUPP and friends: nothing to gain, nothing lost
   }
 
+  // Once it succeeded, again is a no-op (the descriptor is closed).
   Status finish() override {
+    if (finished_) return {};
     if (seekable_ && ::fsync(raw_fd_) != 0 && errno != EINVAL && errno != EROFS) {
       return errno_error("cannot sync " + name_);
     }
+    finished_ = true;
     if (fd_.get() >= 0 && ::close(fd_.release()) != 0) return errno_error("cannot close " + name_);
     return {};
+  }
+
+  void abandon() override {
+    if (fd_.get() >= 0) ::close(fd_.release());
+    struct stat st {};
+    if (created_ && ::lstat(name_.c_str(), &st) == 0 && st.st_dev == created_->dev &&
+        st.st_ino == created_->ino) {
+      ::unlink(name_.c_str());
+    }
+    created_.reset();
   }
 
  private:
@@ -259,6 +298,9 @@ class PosixOutput final : public OutputFile {
   FdHolder fd_;
   int raw_fd_;
   bool seekable_;
+  std::optional<CreatedFile> created_;
+  bool finished_ = false;
+  std::string kind_ = "not seekable";
   uint64_t end_ = 0;
   std::vector<iovec> iovecs_;
   bool kick_writeback_ = seekable_;
@@ -313,6 +355,7 @@ class FaultyOutput final : public OutputFile {
   uint64_t bytes_written() const override { return inner_->bytes_written(); }
   Status reserve(uint64_t offset, uint64_t length) override { return inner_->reserve(offset, length); }
   Status finish() override { return inner_->finish(); }
+  void abandon() override { inner_->abandon(); }
   Status write_at(uint64_t offset, std::span<const std::byte> data) override {
     auto fail_at = [&](std::optional<uint64_t> limit, int err) -> std::optional<Error> {
       if (!limit || offset + data.size() <= *limit) return std::nullopt;
@@ -367,6 +410,12 @@ Result<ByteView> InputFile::view(uint64_t offset, uint64_t length) {
 
 Result<std::unique_ptr<InputFile>> open_input(const std::string& path,
                                               const OpenInputOptions& options) {
+  // Looked at before open(), which waits for a writer on a FIFO.
+  if (struct stat st {}; ::stat(path.c_str(), &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) {
+    return Error(ErrorKind::kInvalidArgument,
+                 path + " is " + file_kind(st.st_mode) +
+                     ": a dump is read at any offset (a flattened stream from a pipe is rebuilt with -R)");
+  }
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return errno_error("cannot open " + path);
   FdHolder holder(fd);
@@ -380,6 +429,7 @@ Result<std::unique_ptr<InputFile>> open_input(const std::string& path,
   if (S_ISDIR(st.st_mode)) {
     return Error(ErrorKind::kInvalidArgument, path + " is a directory, not a dump");
   }
+
   // procfs files (/proc/vmcore) are regular files too, but are not page cached.
   struct statfs fs {};
   bool page_cached = S_ISREG(st.st_mode) && ::fstatfs(fd, &fs) == 0 && fs.f_type != PROC_SUPER_MAGIC;
@@ -391,22 +441,134 @@ std::unique_ptr<InputFile> memory_input(std::string name, std::vector<std::byte>
   return std::make_unique<MemoryInput>(std::move(name), std::move(bytes));
 }
 
-Result<std::unique_ptr<OutputFile>> create_output(const std::string& path,
-                                                  const CreateOutputOptions& options) {
-  int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (options.overwrite ? O_TRUNC : O_EXCL);
-  int fd = ::open(path.c_str(), flags, 0600);
+namespace {
+
+Error already_exists(const std::string& path) {
+  return Error(ErrorKind::kInvalidArgument,
+               "the dumpfile " + path + " already exists (use -f to overwrite it)");
+}
+
+// A new file of ours: O_EXCL and O_NOFOLLOW, so that nothing that appeared
+// at path since we looked (a symlink planted in /var/crash) is opened instead.
+Result<std::unique_ptr<OutputFile>> create_new_output(const std::string& path) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) {
-    if (errno == EEXIST) {
-      return Error(ErrorKind::kInvalidArgument,
-                   "the dumpfile " + path + " already exists (use -f to overwrite it)");
-    }
+    if (errno == EEXIST) return already_exists(path);
     return errno_error("cannot create the dumpfile " + path);
   }
-  // O_TRUNC keeps an old file's mode: a dump holds secrets, so force 0600.
-  if (options.overwrite) (void)::fchmod(fd, 0600);
   struct stat st {};
-  bool seekable = ::fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode));
-  return std::unique_ptr<OutputFile>(std::make_unique<PosixOutput>(path, fd, seekable, true));
+  if (::fstat(fd, &st) != 0) {
+    auto e = errno_error("cannot stat the dumpfile " + path);
+    ::close(fd);
+    ::unlink(path.c_str());
+    return e;
+  }
+  return std::unique_ptr<OutputFile>(std::make_unique<PosixOutput>(
+      path, fd, true, true, CreatedFile{st.st_dev, st.st_ino}));
+}
+
+// A FIFO or (for -R) a block device that is there already: written as it is,
+// never truncated or chmod'ed. Checked again once open, in case path changed.
+Result<std::unique_ptr<OutputFile>> open_existing_output(const std::string& path, mode_t expected_type,
+                                                         int nofollow) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | nofollow);
+  if (fd < 0) return errno_error("cannot open the dumpfile " + path);
+  FdHolder holder(fd);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return errno_error("cannot stat the dumpfile " + path);
+  if ((st.st_mode & S_IFMT) != expected_type) {
+    return Error(ErrorKind::kInvalidArgument, "the dumpfile " + path + " changed while it was opened");
+  }
+  return std::unique_ptr<OutputFile>(
+      std::make_unique<PosixOutput>(path, holder.release(), S_ISBLK(st.st_mode), true));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<OutputFile>> create_output(const std::string& path,
+                                                  const CreateOutputOptions& options) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno != ENOENT) return errno_error("cannot create the dumpfile " + path);
+    return create_new_output(path);
+  }
+  int nofollow = O_NOFOLLOW;
+  struct stat target {};
+  // A link to a pipe (/dev/stdout, /dev/fd/N) is written through, as the pipe
+  // itself would be: replacing it would unlink a /dev entry. And -R onto a
+  // raw disk is often spelled /dev/disk/by-id/...: a link to a device.
+  if (S_ISLNK(st.st_mode) && ::stat(path.c_str(), &target) == 0 &&
+      (S_ISFIFO(target.st_mode) || (options.allow_device && S_ISBLK(target.st_mode)))) {
+    st = target;
+    nofollow = 0;
+  }
+  if (S_ISFIFO(st.st_mode)) return open_existing_output(path, S_IFIFO, nofollow);
+  if (S_ISBLK(st.st_mode) && options.allow_device) {
+    if (!options.overwrite) return already_exists(path);
+    return open_existing_output(path, S_IFBLK, nofollow);
+  }
+  if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
+    return Error(ErrorKind::kInvalidArgument,
+                 "the dumpfile " + path + " is " + file_kind(st.st_mode) +
+                     (options.allow_device ? ", not a regular file, a FIFO or a block device"
+                                           : ", not a regular file or a FIFO"));
+  }
+  if (!options.overwrite) return already_exists(path);
+  // Replace the file (or the link itself), never write through it: the new
+  // file is ours and 0600, and an old link's target keeps its data and mode.
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+    return errno_error("cannot replace the dumpfile " + path);
+  }
+  return create_new_output(path);
+}
+
+namespace {
+
+// Which file a path names. One that does not exist yet is named by its
+// directory and last component.
+struct FileIdentity {
+  dev_t dev = 0;
+  ino_t ino = 0;
+  std::string new_name;
+  bool operator==(const FileIdentity&) const = default;
+};
+
+std::optional<FileIdentity> identity_of(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) return FileIdentity{st.st_dev, st.st_ino, {}};
+  std::filesystem::path p(path);
+  std::string dir = p.has_parent_path() ? p.parent_path().string() : ".";
+  std::string name = p.filename().string();
+  if (name.empty() || name == "." || name == ".." || ::stat(dir.c_str(), &st) != 0) return std::nullopt;
+  return FileIdentity{st.st_dev, st.st_ino, name};
+}
+
+}  // namespace
+
+Status refuse_shared_files(const std::vector<std::string>& inputs, const std::vector<std::string>& outputs) {
+  std::vector<std::pair<std::string, FileIdentity>> inputs_seen;
+  for (const auto& path : inputs) {
+    if (auto id = identity_of(path)) inputs_seen.emplace_back(path, *id);
+  }
+  std::vector<std::pair<std::string, FileIdentity>> outputs_seen;
+  for (const auto& path : outputs) {
+    auto id = identity_of(path);
+    if (!id) continue;  // creating it will say why not
+    for (const auto& [input, input_id] : inputs_seen) {
+      if (input_id == *id) {
+        return Error(ErrorKind::kInvalidArgument, "the dumpfile " + path + " is the same file as the input " +
+                                                      input + ": it would be destroyed");
+      }
+    }
+    for (const auto& [other, other_id] : outputs_seen) {
+      if (other_id == *id) {
+        return Error(ErrorKind::kInvalidArgument,
+                     "the dumpfiles " + other + " and " + path + " are the same file");
+      }
+    }
+    outputs_seen.emplace_back(path, *id);
+  }
+  return {};
 }
 
 Result<std::unique_ptr<OutputFile>> open_output_for_update(const std::string& path) {

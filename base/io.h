@@ -90,16 +90,32 @@ class OutputFile {
   }
   // Flushes and closes; the output is complete on disk when this succeeds.
   virtual Status finish() = 0;
+  // The run failed before the output held anything worth keeping: close it
+  // and remove the file if this run created it (never a FIFO, a device or a
+  // file that has since been replaced). A no-op where nothing was created.
+  virtual void abandon() {}
 };
 
 struct CreateOutputOptions {
-  bool overwrite = false;  // -f: replace an existing file
+  bool overwrite = false;     // -f: replace an existing regular file or symlink
+  bool allow_device = false;  // -R onto a raw disk: an existing block device (with -f)
 };
 
-// Creates path with mode 0600 (dumps hold secrets). Refuses an existing file
-// unless options.overwrite, as makedumpfile does.
+// Creates path with mode 0600 (dumps hold secrets), never through a symlink
+// in the last component. Refuses an existing file unless options.overwrite,
+// as makedumpfile does; with it, an existing regular file or symlink is
+// unlinked and a new file created in its place, so that a link's target and
+// another hard link's data are left alone. A FIFO, or a symlink to one
+// (/dev/stdout), is written as it is (no truncation, no chmod). Anything else (a directory, a character device, a
+// socket, a block device unless allow_device) is refused.
 Result<std::unique_ptr<OutputFile>> create_output(const std::string& path,
                                                   const CreateOutputOptions& options = {});
+
+// Refuses, before anything is created or truncated, an output that is the
+// same file (st_dev/st_ino) as an input or as another output. An output that
+// does not exist yet is compared by its directory and last component, so that
+// "s1" and "./s1" are the same output too.
+Status refuse_shared_files(const std::vector<std::string>& inputs, const std::vector<std::string>& outputs);
 // Opens an existing file for in-place header updates (e.g. marking incomplete).
 Result<std::unique_ptr<OutputFile>> open_output_for_update(const std::string& path);
 // Standard output, sequential only when it is a pipe.

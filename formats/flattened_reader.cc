@@ -6,12 +6,16 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
+#include <cstddef>
 #include <cstring>
 #include <map>
 
 #include "base/checked_reader.h"
 #include "formats/elf_core_reader.h"
+#include "formats/elf_format.h"
 #include "formats/flattened_format.h"
+#include "formats/kdump_format.h"
 #include "formats/kdump_reader.h"
 
 namespace vmc {
@@ -28,7 +32,8 @@ constexpr uint64_t kMaxIndexedExtents = uint64_t{1} << 20;
 
 class FdStream final : public ByteStream {
  public:
-  FdStream(int fd, std::string name, bool owns) : fd_(fd), name_(std::move(name)), owns_(owns) {}
+  FdStream(int fd, std::string name, bool owns, const std::atomic<int>* cancel)
+      : fd_(fd), name_(std::move(name)), owns_(owns), cancel_(cancel) {}
   ~FdStream() override {
     if (owns_) ::close(fd_);
   }
@@ -40,6 +45,10 @@ class FdStream final : public ByteStream {
       ssize_t n = ::read(fd_, out.data(), out.size());
       if (n >= 0) return static_cast<size_t>(n);
       if (errno != EINTR) return errno_error("cannot read " + name_);
+      if (cancel_ != nullptr && cancel_->load() != 0) {
+        return Error(ErrorKind::kInterrupted, "interrupted by signal " + std::to_string(cancel_->load()) +
+                                                  " while reading " + name_);
+      }
     }
   }
 
@@ -47,6 +56,7 @@ class FdStream final : public ByteStream {
   int fd_;
   std::string name_;
   bool owns_;
+  const std::atomic<int>* cancel_;
 };
 
 class InputStream final : public ByteStream {
@@ -257,24 +267,58 @@ bool looks_like_flattened(std::span<const std::byte> head) {
   return head.size() >= n && std::memcmp(head.data(), flat::kSignature, n) == 0;
 }
 
-std::unique_ptr<ByteStream> stdin_stream() {
-  return std::make_unique<FdStream>(STDIN_FILENO, "standard input", false);
+std::unique_ptr<ByteStream> stdin_stream(const std::atomic<int>* cancel) {
+  return std::make_unique<FdStream>(STDIN_FILENO, "standard input", false, cancel);
 }
 
-std::unique_ptr<ByteStream> fd_stream(int fd, std::string name, bool owns_fd) {
-  return std::make_unique<FdStream>(fd, std::move(name), owns_fd);
+std::unique_ptr<ByteStream> fd_stream(int fd, std::string name, bool owns_fd,
+                                      const std::atomic<int>* cancel) {
+  return std::make_unique<FdStream>(fd, std::move(name), owns_fd, cancel);
 }
 
 std::unique_ptr<ByteStream> input_stream(io::InputFile& file) {
   return std::make_unique<InputStream>(file);
 }
 
-Result<RearrangeResult> rearrange_flattened(ByteStream& in, io::OutputFile& out) {
-  if (!out.seekable()) {
-    return Error(ErrorKind::kInvalidArgument,
-                 "cannot rebuild a flattened dump into " + out.name() + ": it is not seekable");
+namespace {
+
+// The head of the rebuilt file as the stream last wrote it: where the dump's
+// header is, so that a replay cut short can mark that header incomplete.
+class HeadShadow {
+ public:
+  void record(uint64_t offset, std::span<const std::byte> data) {
+    if (offset >= kSize) return;
+    size_t n = static_cast<size_t>(std::min<uint64_t>(data.size(), kSize - offset));
+    std::memcpy(bytes_.data() + offset, data.data(), n);
+    if (offset <= filled_) filled_ = std::max<uint64_t>(filled_, offset + n);
   }
-  RearrangeResult r;
+
+  // Sets the incomplete flag the readers test, if the header was written.
+  Status mark_incomplete(io::OutputFile& out) {
+    std::span<const std::byte> head(bytes_.data(), static_cast<size_t>(filled_));
+    if (looks_like_kdump(head) && filled_ >= sizeof(kdump::DiskDumpHeader)) {
+      return set_flag(out, offsetof(kdump::DiskDumpHeader, status), kdump::kIncomplete);
+    }
+    constexpr auto kElfClass64 = std::byte{2};  // e_ident[EI_CLASS]: the layout of elf::Ehdr
+    if (looks_like_elf(head) && filled_ >= sizeof(elf::Ehdr) && head[4] == kElfClass64) {
+      return set_flag(out, offsetof(elf::Ehdr, e_flags), elf::kDumpElfIncomplete);
+    }
+    return {};
+  }
+
+ private:
+  static constexpr size_t kSize = 4096;
+  Status set_flag(io::OutputFile& out, size_t at, uint32_t flag) {
+    Le32 field = load<Le32>(bytes_.data() + at);
+    field = field.get() | flag;
+    std::memcpy(bytes_.data() + at, &field, sizeof field);
+    return out.write_at(at, std::span(bytes_).subspan(at, sizeof field));
+  }
+  std::array<std::byte, kSize> bytes_{};
+  uint64_t filled_ = 0;  // [0, filled_) holds what the stream wrote there
+};
+
+Status replay_records(ByteStream& in, io::OutputFile& out, RearrangeResult& r, HeadShadow& head) {
   std::vector<std::byte> buf(std::max(kCopyBuffer, flat::kFlatHeaderSize));
   auto got = read_full(in, std::span(buf).first(flat::kFlatHeaderSize));
   if (!got) return std::move(got).error();
@@ -289,7 +333,7 @@ Result<RearrangeResult> rearrange_flattened(ByteStream& in, io::OutputFile& out)
     if (!kind) return std::move(kind).error();
     uint64_t at = r.stream_bytes;
     r.stream_bytes += sizeof rh;
-    if (*kind == RecordKind::kEnd) return r;  // anything after the marker is not ours
+    if (*kind == RecordKind::kEnd) return {};  // anything after the marker is not ours
     uint64_t size = static_cast<uint64_t>(rh.buf_size.get());
     uint64_t offset = static_cast<uint64_t>(rh.offset.get());
     for (uint64_t done = 0; done < size;) {
@@ -299,6 +343,7 @@ Result<RearrangeResult> rearrange_flattened(ByteStream& in, io::OutputFile& out)
       if (*g < n) return truncated_record(in.name(), at, size, done + *g);
       VMC_TRY_CTX(out.write_at(offset + done, std::span(buf).first(n)),
                   "replaying the flattened record at stream offset " + hex(at));
+      head.record(offset + done, std::span(buf).first(n));
       done += n;
       r.stream_bytes += n;
     }
@@ -306,6 +351,32 @@ Result<RearrangeResult> rearrange_flattened(ByteStream& in, io::OutputFile& out)
     r.data_bytes += size;
     r.file_size = std::max(r.file_size, offset + size);
   }
+}
+
+}  // namespace
+
+Result<RearrangeResult> rearrange_flattened(ByteStream& in, io::OutputFile& out) {
+  if (!out.seekable()) {
+    return Error(ErrorKind::kInvalidArgument,
+                 "cannot rebuild a flattened dump into " + out.name() + ": it is not seekable");
+  }
+  RearrangeResult r;
+  HeadShadow head;
+  Status replayed = replay_records(in, out, r, head);
+  // A full disk may show only here (delayed allocation, NFS), after the
+  // stream's last records said complete.
+  if (replayed) replayed = out.finish();
+  if (replayed) return r;
+  // The header may say complete (a stream may carry the final header first):
+  // a file that lacks records must not pass for whole.
+  Status marked = head.mark_incomplete(out);
+  if (marked) marked = out.finish();  // the mark on disk, as far as the disk allows
+  if (!marked) {
+    return Error(replayed.error().kind(), replayed.error().describe() +
+                                              "; the dumpfile could not be marked incomplete: " +
+                                              marked.error().describe());
+  }
+  return std::move(replayed).error();
 }
 
 Result<std::unique_ptr<io::InputFile>> flattened_file_view(std::unique_ptr<io::InputFile> stream) {

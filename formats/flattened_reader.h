@@ -11,6 +11,7 @@
 //    kdump (or ELF) reader runs on top of it.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -34,11 +35,14 @@ class ByteStream {
   virtual Result<size_t> read(std::span<std::byte> out) = 0;
 };
 
-// Standard input (not closed).
-std::unique_ptr<ByteStream> stdin_stream();
+// Standard input (not closed). A read interrupted by a signal fails with
+// kInterrupted once *cancel is non-zero (a signal number), so that -R waiting
+// on a quiet pipe stops on SIGINT or SIGTERM; without cancel it is retried.
+std::unique_ptr<ByteStream> stdin_stream(const std::atomic<int>* cancel = nullptr);
 // A file descriptor read with read(2); closed when the stream is destroyed
 // if owns_fd.
-std::unique_ptr<ByteStream> fd_stream(int fd, std::string name, bool owns_fd);
+std::unique_ptr<ByteStream> fd_stream(int fd, std::string name, bool owns_fd,
+                                      const std::atomic<int>* cancel = nullptr);
 // An InputFile read front to back (it must outlive the stream).
 std::unique_ptr<ByteStream> input_stream(io::InputFile& file);
 
@@ -52,7 +56,10 @@ struct RearrangeResult {
 // -R: replays every record of `in` into `out` (which must be seekable) up to
 // the end marker. Fails with kBadInput, naming the stream offset, when the
 // flattened header is missing, a record is truncated or malformed, or the
-// stream ends without an end marker. Does not call out.finish().
+// stream ends without an end marker, or when out.finish() (which it calls)
+// fails. When it fails after writing, the rebuilt file's kdump header (status) or ELF header
+// (e_flags) is marked incomplete in place, as the writers mark a dump cut
+// short, so that no reader takes the missing pages for excluded ones.
 Result<RearrangeResult> rearrange_flattened(ByteStream& in, io::OutputFile& out);
 
 // The file the stream would rebuild into, served from the stream's records

@@ -16,17 +16,17 @@ namespace vmc {
 namespace {
 
 struct Format {
-  const char* name;
+  const char* name;  // with its article: "reading X as an ELF dump"
   bool (*probe)(std::span<const std::byte> head);
   Result<std::unique_ptr<PhysicalMemory>> (*open)(std::unique_ptr<io::InputFile> input);
 };
 
 const Format kFormats[] = {
-    {"kdump-compressed", looks_like_kdump,
+    {"a kdump-compressed", looks_like_kdump,
      [](std::unique_ptr<io::InputFile> in) { return open_kdump(std::move(in)); }},
-    {"flattened", looks_like_flattened,
+    {"a flattened", looks_like_flattened,
      [](std::unique_ptr<io::InputFile> in) { return open_flattened(std::move(in)); }},
-    {"ELF", looks_like_elf,
+    {"an ELF", looks_like_elf,
      [](std::unique_ptr<io::InputFile> in) { return open_elf_core(std::move(in)); }},
 };
 
@@ -88,7 +88,7 @@ Result<std::unique_ptr<PhysicalMemory>> open_dump(const std::string& path,
     if (!f.probe(head)) continue;
     auto memory = f.open(std::move(input));
     if (!memory)
-      return std::move(memory).error().add_context("reading " + path + " as a " + f.name + " dump");
+      return std::move(memory).error().add_context("reading " + path + " as " + f.name + " dump");
     return memory;
   }
   return Error(ErrorKind::kBadInput,

@@ -6,8 +6,6 @@
 #include <optional>
 #include <thread>
 
-#include <unistd.h>
-
 #include "collector/cli/report.h"
 #include "collector/engine/engine.h"
 #include "collector/engine/parallel.h"
@@ -45,6 +43,13 @@ void write_split_file(SplitFile& f, PhysicalMemory& memory, const PageFilter* fi
   f.result = collect(memory, filter, factory, co);
 }
 
+// Removes the parts this run created (before any page was written to them).
+void abandon_all(std::vector<SplitFile>& files) {
+  for (auto& f : files) {
+    if (f.out) f.out->abandon();
+  }
+}
+
 }  // namespace
 
 int refilter_dump_level(int requested, const DumpMetadata& input, const std::string& input_name,
@@ -66,6 +71,7 @@ int run_split(const Options& o, PhysicalMemory& memory, const PageFilter* filter
     auto created = io::create_output(o.split_outputs[static_cast<size_t>(k)], {o.force});
     if (!created) {
       m.error(created.error().describe() + "\n");
+      abandon_all(files);  // the parts created so far are empty
       return 1;
     }
     files[static_cast<size_t>(k)].out = io::with_faults(std::move(*created), o.faults_out);
@@ -89,12 +95,16 @@ int run_split(const Options& o, PhysicalMemory& memory, const PageFilter* filter
   }
   for (auto& w : workers) w.join();
 
+  bool failed = false;
+  for (auto& f : files) {
+    if (f.result->ok()) continue;
+    m.error(f.result->error().describe() + " (writing " + f.path + ")\n");
+    f.out->abandon();  // nothing useful in it; the other parts keep what they hold
+    failed = true;
+  }
+  if (failed) return 1;
   std::optional<CollectReport> total;
   for (auto& f : files) {
-    if (!f.result->ok()) {
-      m.error(f.result->error().describe() + " (writing " + f.path + ")\n");
-      return 1;
-    }
     const CollectReport& r = **f.result;
     if (!total) {
       total = r;
@@ -138,8 +148,7 @@ int run_reassemble(const Options& o, Messenger& m) {
   auto result = reassemble_kdump(std::move(inputs), *out);
   if (!result) {
     m.error(result.error().add_context("reassembling " + o.output).describe() + "\n");
-    out.reset();
-    ::unlink(o.output.c_str());  // a half-written dump must not pass for a whole one
+    out->abandon();  // a half-written dump must not pass for a whole one
     return 1;
   }
   m.debug("reassembled " + std::to_string(result->files) + " files: " + std::to_string(result->pages) +

@@ -17,8 +17,12 @@ Status write_dmesg(const DmesgResult& result, const std::string& path, bool over
     out = std::move(created).value();
   }
   auto bytes = std::as_bytes(std::span(result.text.data(), result.text.size()));
-  VMC_TRY_CTX(out->write_at(0, bytes), "writing the kernel log to " + out->name());
-  VMC_TRY_CTX(out->finish(), "writing the kernel log to " + out->name());
+  Status written = out->write_at(0, bytes);
+  if (written) written = out->finish();
+  if (!written) {
+    out->abandon();  // a log cut short is not left to pass for the whole log
+    return std::move(written).error().add_context("writing the kernel log to " + out->name());
+  }
   return {};
 }
 

@@ -46,9 +46,25 @@ Messenger::Messenger(int level, bool text_to_stderr)
   start_ = last_ = std::chrono::steady_clock::now();
 }
 
+std::string escape_control_bytes(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char ch : text) {
+    auto c = static_cast<unsigned char>(ch);
+    if ((c >= 0x20 && c != 0x7f) || c == '\n' || c == '\t') {
+      out += ch;
+      continue;
+    }
+    char escaped[5];
+    std::snprintf(escaped, sizeof escaped, "\\x%02x", c);
+    out += escaped;
+  }
+  return out;
+}
+
 void Messenger::print(std::FILE* stream, int needed, const std::string& text) const {
   if ((level_ & needed) == 0) return;
-  std::fputs(text.c_str(), stream);
+  std::fputs(escape_control_bytes(text).c_str(), stream);
   std::fflush(stream);
 }
 

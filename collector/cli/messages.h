@@ -32,6 +32,11 @@ std::string kernel_support_notice(std::optional<uint32_t> kernel_version, const 
 // each line indented by two spaces ("  OSRELEASE=...", "  CRASHTIME=...").
 std::string vmcoreinfo_debug_text(const std::string& vmcoreinfo);
 
+// text with every control byte but newline and tab written as \xNN: messages
+// quote strings from the dump and the -i file (a release, a path), which must
+// not move the cursor or retitle the terminal that shows them.
+std::string escape_control_bytes(const std::string& text);
+
 class Messenger {
  public:
   Messenger(int level, bool text_to_stderr);

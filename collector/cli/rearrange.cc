@@ -6,19 +6,22 @@
 
 namespace vmc {
 
-int run_rearrange(const Options& o, Messenger& m) {
-  auto created = io::create_output(o.output, {o.force});
+int run_rearrange(const Options& o, const std::atomic<int>* cancel, Messenger& m) {
+  auto created = io::create_output(o.output, {.overwrite = o.force, .allow_device = true});
   if (!created) {
     m.error(created.error().describe() + "\n");
     return 1;
   }
   auto out = io::with_faults(std::move(*created), o.faults_out);
-  auto in = stdin_stream();
+  auto in = stdin_stream(cancel);
   auto result = rearrange_flattened(*in, *out);
-  Status finished = result ? out->finish() : Status{};
-  if (!result || !finished) {
-    const Error& e = result ? finished.error() : result.error();
-    m.error(e.describe() + "\n");
+  if (!result) {
+    m.error(result.error().describe() + "\n");
+    if (out->bytes_written() == 0) {
+      out->abandon();  // nothing arrived: no empty file left to pass for a dump
+    } else {
+      m.error("The dumpfile " + o.output + " is incomplete: it holds the records replayed before the failure and is marked incomplete.\n");
+    }
     return 1;
   }
   m.debug("rearranged " + std::to_string(result->records) + " records, " +

@@ -167,6 +167,45 @@ int fail(const Messenger& m, const Error& e, int code = kExitFailed) {
   return code;
 }
 
+// The stated bound on a kdump file's metadata: its two bitmaps hold two bits
+// for every pfn below max_pfn, whatever lies between, so a PT_LOAD at 2^46 in
+// a 12 KB file would ask for 4 GiB of bitmaps (and fallocate them). They may
+// take at most the bytes of the pages that exist plus kBitmapAllowance (the
+// bitmaps of 1 TiB of 4 KiB pages): a real machine's holes stay far below it.
+constexpr uint64_t kBitmapAllowance = uint64_t{64} << 20;
+
+Status check_metadata_bound(const PhysicalMemory& memory) {
+  uint64_t ram_pages = 0;
+  for (const auto& r : memory.ram()) ram_pages += r.count();
+  const uint64_t bitmap_bytes = memory.max_pfn() / 4 + 2;  // 2 bits a pfn, rounded up
+  const uint64_t page_size = memory.page_size();
+  const uint64_t ram_bytes = ram_pages > UINT64_MAX / page_size ? UINT64_MAX : ram_pages * page_size;
+  if (bitmap_bytes <= kBitmapAllowance || bitmap_bytes - kBitmapAllowance <= ram_bytes) return {};
+  return Error(ErrorKind::kUnsupported,
+               "the dump's memory reaches pfn " + hex(memory.max_pfn()) + ", whose bitmaps would take " +
+                   std::to_string(bitmap_bytes) + " bytes for " + std::to_string(ram_pages) +
+                   " pages of memory (more than the memory itself plus " +
+                   std::to_string(kBitmapAllowance >> 20) +
+                   " MiB): refusing to write them (is a PT_LOAD's physical address wrong? -E writes no bitmaps)");
+}
+
+// The files a mode reads and the files it writes, as the command line names
+// them; -R reads standard input.
+std::vector<std::string> inputs_of(const Options& o) {
+  std::vector<std::string> inputs = o.reassemble_inputs;
+  if (!o.input.empty()) inputs.push_back(o.input);
+  if (!o.vmcoreinfo_file.empty()) inputs.push_back(o.vmcoreinfo_file);
+  if (o.mode == Mode::kRearrange) inputs.push_back("/dev/stdin");
+  return inputs;
+}
+
+std::vector<std::string> outputs_of(const Options& o) {
+  if (o.mode == Mode::kCreate && o.split) return o.split_outputs;
+  if (o.mode == Mode::kCreate && o.flatten) return {};
+  if (o.mode == Mode::kMemUsage || o.output.empty() || o.output == "-") return {};
+  return {o.output};
+}
+
 int run_create(const Options& asked, const std::atomic<int>* cancel, Messenger& m) {
   Options o = asked;  // the dump level may rise to the input's (re-filtering)
   if (o.codec != compress::CodecKind::kNone && !compress::codec_available(o.codec)) {
@@ -180,6 +219,11 @@ int run_create(const Options& asked, const std::atomic<int>* cancel, Messenger& 
   auto filter = filter_for(o, *facts, m);
   if (!filter) return fail(m, filter.error());
 
+  if (!o.elf_output) {
+    if (auto bounded = check_metadata_bound(*facts->memory); !bounded) {
+      return fail(m, std::move(bounded).error().add_context(o.input));
+    }
+  }
   if (o.split) return run_split(o, *facts->memory, filter->get(), header_for(o, *facts, m), cancel, m);
   std::unique_ptr<io::OutputFile> file;
   if (o.flatten) {
@@ -205,7 +249,10 @@ int run_create(const Options& asked, const std::atomic<int>* cancel, Messenger& 
   co.progress = [&](uint64_t done, uint64_t total) { m.progress("Copying data", done, total); };
   auto report = collect(*facts->memory, filter->get(), factory, co);
   m.end_progress();
-  if (!report) return fail(m, report.error().add_context("writing " + out.name()));
+  if (!report) {
+    file->abandon();  // nothing useful was written: leave no empty or headless file behind
+    return fail(m, report.error().add_context("writing " + out.name()));
+  }
   say_run_warnings(*report, filter->get(), m);
   m.report(format_report(*report, o.elf_output));
   if (report->incomplete) {
@@ -270,6 +317,11 @@ int run(const Options& o, const std::atomic<int>* cancel) {
   bool stdout_is_data = o.flatten || (o.mode == Mode::kDumpDmesg && o.output.empty());
   Messenger m(o.message_level, stdout_is_data);
   for (const auto& n : o.notices) m.debug(n + "\n");
+  if (auto distinct = io::refuse_shared_files(inputs_of(o), outputs_of(o)); !distinct) {
+    fail(m, distinct.error());
+    m.common("\n" + o.program + " Failed.\n");
+    return kExitFailed;
+  }
   int code = kExitFailed;
   switch (o.mode) {
     case Mode::kHelp:
@@ -288,7 +340,7 @@ int run(const Options& o, const std::atomic<int>* cancel) {
       code = run_reassemble(o, m);
       break;
     case Mode::kRearrange:
-      code = run_rearrange(o, m);
+      code = run_rearrange(o, cancel, m);
       break;
     case Mode::kMemUsage:
       code = run_mem_usage(o, m);

@@ -367,6 +367,7 @@ Result<CollectReport> collect(PhysicalMemory& memory, const PageFilter* filter,
   {
     bool previous_kept = false;
     for (uint64_t s = 0; s < report.max_pfn; s += cycle) {
+      if (auto e = cancelled(options, s)) return std::move(*e);  // nothing written yet
       uint64_t e = std::min(report.max_pfn, s + cycle);
       FilterStats stats;
       candidate_pages(memory, filter, options.threads, s, e, keep, stats);
@@ -401,6 +402,8 @@ Result<CollectReport> collect(PhysicalMemory& memory, const PageFilter* filter,
   };
 
   for (uint64_t start = 0, c = 0; start < report.max_pfn; start += cycle, ++c) {
+    // Here too, not only between chunks: a long hole has no chunk to write.
+    if (auto e = cancelled(options, start)) return stop(std::move(*e));  // the last cycle was flushed
     uint64_t end = std::min(report.max_pfn, start + cycle);
     if (cache_plan) {
       keep = std::move(cached_keep[c]);
@@ -457,6 +460,8 @@ std::vector<uint64_t> split_boundaries(PhysicalMemory& memory, const PageFilter*
   uint64_t total = 0;
   FilterStats discard;
   for (uint64_t s = 0; s < max_pfn; s += cycle) {
+    // Cancelled: any bounds do, collect() stops at once on the same flag.
+    if (cancelled(options, s)) return std::vector<uint64_t>(static_cast<size_t>(parts) + 1, max_pfn);
     candidate_pages(memory, filter, options.threads, s, std::min(max_pfn, s + cycle), keep, discard);
     per_cycle.push_back(count_bits(keep));
     total += per_cycle.back();

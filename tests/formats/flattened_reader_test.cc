@@ -141,6 +141,50 @@ TEST(Flattened, MalformedRecordHeaderIsAnError) {
   EXPECT_NE(r.error().describe().find("offset 0x1000"), std::string::npos) << describe(r);
 }
 
+// Issue 18 item 11: a stream whose header record says complete, replayed
+// onto a disk that fills up (or fails at the final sync), left a file marked
+// complete whose missing pages read as excluded.
+class FailingSync final : public MemoryOutput {
+ public:
+  FailingSync() : MemoryOutput("sync-fails") {}
+  Status finish() override {
+    if (failures_left_ == 0) return {};
+    --failures_left_;
+    return errno_error("cannot sync sync-fails (test)", ENOSPC);
+  }
+
+ private:
+  int failures_left_ = 1;
+};
+
+uint32_t kdump_status_of(const std::vector<std::byte>& file) {
+  return load<kdump::DiskDumpHeader>(file.data()).status;
+}
+
+TEST(Flattened, ReplayCutShortByAFullDiskIsMarkedIncomplete) {
+  auto file = kdump_file(machine());
+  ASSERT_EQ(kdump_status_of(file) & kdump::kIncomplete, 0u);
+  auto memory = std::make_unique<MemoryOutput>("full");
+  MemoryOutput& written = *memory;
+  io::FaultPlan full;
+  full.write_enospc_at = 64 << 10;
+  auto out = io::with_faults(std::unique_ptr<io::OutputFile>(std::move(memory)), full);
+  auto in = io::memory_input("stream.flat", flatten(file, 4096));
+  auto r = rearrange_flattened(*input_stream(*in), *out);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind(), ErrorKind::kNoSpace);
+  EXPECT_NE(kdump_status_of(written.contents()) & kdump::kIncomplete, 0u);
+}
+
+TEST(Flattened, ReplayWhoseFinalSyncFailsIsMarkedIncomplete) {
+  auto file = kdump_file(machine());
+  FailingSync out;
+  auto in = io::memory_input("stream.flat", flatten(file, 65536));
+  auto r = rearrange_flattened(*input_stream(*in), out);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(kdump_status_of(out.contents()) & kdump::kIncomplete, 0u);
+}
+
 TEST(Flattened, RearrangeRefusesAPipeAsOutput) {
   MemoryOutput out("pipe", /*seekable=*/false);
   auto r = rearrange(flatten(kdump_file(machine()), 4096), out);

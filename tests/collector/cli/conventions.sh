@@ -219,6 +219,92 @@ case_refusals() {
   ((n >= 8)) || fail "only $n refused lines in the table"
 }
 
+# ---------------------------------------------------------------- outputs that are not ours (issue 18)
+# -f onto a device, a symlink, a directory; an output that is an input; a FIFO
+# as VMCORE; -R stopped by SIGTERM on a quiet pipe and cut short by a full
+# disk; messages that quote the dump.
+case_hostile_outputs() {
+  synthetic vmcore
+  cd "$T"
+  mknod cdev c 1 3 && chmod 644 cdev # /dev/null's numbers
+  run_to cdev "$MDF" -f -l -d 31 vmcore cdev
+  expect_eq "-f onto a character device: exit" "$(rc_of cdev)" 1
+  expect_grep "-f onto a character device: named as one" cdev.err "cdev is a character device"
+  expect_eq "-f onto a character device: its mode unchanged" "$(stat -c %a cdev)" 644
+
+  echo keep >victim && chmod 644 victim && ln -s victim link
+  run_to link "$MDF" -f -l -d 31 vmcore link
+  expect_eq "-f onto a symlink: exit" "$(rc_of link)" 0
+  expect_eq "-f onto a symlink: the target untouched" "$(cat victim) $(stat -c %a victim)" "keep 644"
+  expect_eq "-f onto a symlink: the link replaced by a 0600 file" "$(stat -c '%F %a' link)" "regular file 600"
+
+  mkdir dir
+  run_to dir "$MDF" -l -d 31 vmcore dir
+  expect_eq "a directory as DUMPFILE: exit" "$(rc_of dir)" 1
+  expect_grep "a directory as DUMPFILE: named as one" dir.err "dir is a directory"
+  expect_no_grep "a directory as DUMPFILE: not 'already exists'" dir.err "already exists"
+
+  "$MDF" -l -d 1 vmcore x.kdump >/dev/null 2>&1 || fail "-l -d 1 vmcore x.kdump failed"
+  "$MDF" --split -d 1 vmcore a1 a2 a3 >/dev/null 2>&1 || fail "--split vmcore a1 a2 a3 failed"
+  local sums
+  sums=$(sha256sum vmcore x.kdump a1)
+  run_to same_kdump "$MDF" -f -l -d 1 x.kdump x.kdump
+  expect_eq "re-filtering a kdump onto itself: exit" "$(rc_of same_kdump)" 1
+  expect_grep "onto itself: says why" same_kdump.err "x.kdump is the same file as the input x.kdump"
+  run_to same_elf "$MDF" -f -l -d 1 vmcore ./vmcore
+  expect_eq "an ELF vmcore onto itself (./vmcore): exit" "$(rc_of same_elf)" 1
+  run_to same_parts "$MDF" --reassemble a1 a2 a3 a1 -f
+  expect_eq "--reassemble a1 a2 a3 a1: exit" "$(rc_of same_parts)" 1
+  expect_eq "every input intact" "$(sha256sum vmcore x.kdump a1)" "$sums"
+  run_to same_split "$MDF" --split -d 1 vmcore s1 s1
+  expect_eq "--split s1 s1: exit" "$(rc_of same_split)" 1
+  expect_grep "--split s1 s1: says why" same_split.err "the dumpfiles s1 and s1 are the same file"
+  expect_eq "--split s1 s1: nothing written" "$(ls s1 2>/dev/null | wc -l)" 0
+
+  mkfifo fifo
+  local rc=0
+  timeout 20 "$MDF" -l -d 1 fifo never >fifo.out 2>fifo.err </dev/null || rc=$?
+  expect_eq "a FIFO as VMCORE: exit (not a wait for a writer)" "$rc" 1
+  expect_grep "a FIFO as VMCORE: named as a pipe" fifo.err "fifo is a pipe"
+
+  # -R waiting on a pipe that says nothing (we hold its write end open): SIGTERM
+  # stops it, no file left.
+  mkfifo quiet
+  exec 9<>quiet
+  "$MDF" -R waiting.kdump <quiet >wait.out 2>wait.err &
+  local pid=$! i
+  sleep 1
+  kill -TERM "$pid"
+  for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$pid" 2>/dev/null; then
+    fail "-R on a quiet pipe: still running 5 s after SIGTERM"
+    kill -KILL "$pid"
+  fi
+  rc=0
+  wait "$pid" || rc=$?
+  exec 9>&-
+  expect_eq "-R on a quiet pipe, SIGTERM: exit" "$rc" 1
+  expect_grep "-R on a quiet pipe, SIGTERM: says so" wait.err "interrupted by signal 15"
+  expect_eq "-R on a quiet pipe, SIGTERM: no empty file left" "$(ls waiting.kdump 2>/dev/null | wc -l)" 0
+
+  # -R onto a full disk: the rebuilt header says incomplete, exit 1.
+  "$MDF" -F -l -d 31 vmcore >stream.flat 2>/dev/null || fail "-F failed"
+  rc=0
+  "$MDF" -R full.kdump --inject-fault write-enospc=200000 <stream.flat >full.out 2>full.err || rc=$?
+  expect_eq "-R onto a full disk: exit" "$rc" 1
+  expect_eq "-R onto a full disk: marked incomplete" "$(($(kdump_status full.kdump) & 8))" 8
+  expect_grep "-R onto a full disk: says so" full.err "is incomplete"
+
+  head -c 100 vmcore >cut.elf
+  run_to cut "$MDF" -l -d 1 cut.elf never
+  expect_grep "a cut ELF file: 'as an ELF dump'" cut.err "as an ELF dump"
+
+  printf 'OSRELEASE=6.1.0-\033]0;owned\007\033[2J\nPAGESIZE=4096\n' >evil.vmcoreinfo
+  run_to evil "$MDF" -i evil.vmcoreinfo -l -d 31 vmcore never
+  expect_eq "control bytes in -i: no raw escape reaches the terminal" "$(tr -cd '\033\007' <evil.err | wc -c)" 0
+  expect_grep "control bytes in -i: shown escaped" evil.err '\\x1b\]0;owned\\x07'
+}
+
 # ---------------------------------------------------------------- -F, -R, file(1)
 case_flatten_rearrange() {
   synthetic vmcore

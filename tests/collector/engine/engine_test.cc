@@ -208,15 +208,50 @@ TEST(KdumpWriter, FullDiskLeavesADumpMarkedIncompleteWithEarlierPagesIntact) {
   (void)sub;
 }
 
-TEST(Engine, CancelStopsWithAnIncompleteDump) {
+// Issue 18 item 5: the planning pass never looked at the flag, so a dump of
+// huge max_pfn could not be stopped before its first page.
+TEST(Engine, CancelBeforeAnyPageIsAnErrorAndMakesNoWriter) {
   FakeMemory m({{0, 5000}});
   std::atomic<int> cancel{15};
-  auto w = run(m, CodecKind::kLzo, 0, 1, false, {}, &cancel);
-  EXPECT_TRUE(w.report.incomplete);
-  ASSERT_TRUE(w.report.error);
-  EXPECT_EQ(w.report.error->kind(), ErrorKind::kInterrupted);
-  auto h = load<kdump::DiskDumpHeader>(w.file.data());
-  EXPECT_NE(h.status & kdump::kIncomplete, 0u);
+  bool writer_made = false;
+  auto out = io::memory_output();
+  CollectOptions o;
+  o.cycle_pfns = 4096;
+  o.cancel = &cancel;
+  auto report = collect(m, nullptr, [&](const DumpPlan&) -> Result<std::unique_ptr<DumpWriter>> {
+    writer_made = true;
+    return make_kdump_writer(*out, header_of(m, CodecKind::kNone, 0));
+  }, o);
+  ASSERT_FALSE(report.ok());
+  EXPECT_EQ(report.error().kind(), ErrorKind::kInterrupted);
+  EXPECT_FALSE(writer_made);
+}
+
+// A signal during the copy stops at the next cycle, also inside a long hole
+// (no chunk there to check the flag before): the dump is marked incomplete.
+TEST(Engine, CancelStopsWithAnIncompleteDumpEvenInALongHole) {
+  FakeMemory m({{0, 100}, {uint64_t{1} << 24, (uint64_t{1} << 24) + 100}});
+  std::atomic<int> cancel{0};
+  auto out = io::memory_output();
+  DumpHeaderInfo h = header_of(m, CodecKind::kNone, 0);
+  CollectOptions o;
+  o.cycle_pfns = 4096;
+  o.chunk_pages = 100;
+  o.cancel = &cancel;
+  o.progress = [&](uint64_t, uint64_t) { cancel = 15; };  // after the first chunk
+  auto report = collect(m, nullptr, [&](const DumpPlan& plan) -> Result<std::unique_ptr<DumpWriter>> {
+    h.max_dumped_pages = plan.pages;
+    h.max_runs = plan.runs;
+    return make_kdump_writer(*out, h);
+  }, o);
+  ASSERT_TRUE(report.ok()) << report.error().describe();
+  EXPECT_TRUE(report->incomplete);
+  EXPECT_EQ(report->dumped_pages, 100u);
+  ASSERT_TRUE(report->error);
+  EXPECT_EQ(report->error->kind(), ErrorKind::kInterrupted);
+  EXPECT_NE(report->error->message().find("before pfn 0x1000"), std::string::npos) << report->error->message();
+  auto header = load<kdump::DiskDumpHeader>(out->contents().data());
+  EXPECT_NE(header.status & kdump::kIncomplete, 0u);
 }
 
 TEST(Engine, UnreadablePagesAreLeftOutNamedAndTheRestIsDumped) {

@@ -23,10 +23,11 @@ and, to see pages lost to a cut (see SOURCES), a -l -d 1 kdump output cut
 at every 1/8th and at its boundaries.
 Each damaged file is re-filtered with `vmcollect -l -d 31` (the -d 1 one at
 -d 1) to a kdump output,
-under a timeout and (unless the binary is an ASan build) an address-space limit.
+under a timeout, a 1 GiB file-size cap and (unless the binary is an ASan
+build) an address-space limit.
 
 A case fails when:
-  - vmcollect dies of a signal or overruns the timeout;
+  - vmcollect dies of a signal, overruns the timeout or writes past the cap;
   - stderr holds a sanitizer report;
   - it exits 0 and the output lacks a page of the undamaged dump's output, holds
     a page that differs, or is marked incomplete (a cut input necessarily lacks
@@ -351,9 +352,16 @@ def is_asan_build(binary):
 
 
 class Runner:
-    def __init__(self, binary, timeout, memory_mib):
-        self.binary, self.timeout = binary, timeout
-        self.limit = [] if not memory_mib else ["prlimit", f"--as={memory_mib << 20}", "--"]
+    """Runs vmcollect under the limits: memory_mib of address space (0: none),
+    and a file-size cap so that a run sizing its output by a damaged address
+    (issue 18 item 5) stops at it instead of filling the disk: SIGXFSZ is
+    ignored, the write fails with EFBIG ("File too large"), and the case fails."""
+
+    def __init__(self, binary, timeout, memory_mib, file_mib):
+        self.binary, self.timeout, self.file_mib = binary, timeout, file_mib
+        memory = f"ulimit -v {memory_mib << 10}; " if memory_mib else ""
+        self.limit = ["bash", "-c", f'trap "" XFSZ; ulimit -f {file_mib << 10}; {memory}exec "$@"',
+                      "vmcollect-limits"]
 
     def run(self, args, log, stdout=None):
         """vmcollect's exit status (negative: killed by that signal; None: timed out)."""
@@ -403,6 +411,8 @@ def run_case(runner, fmt, source, damage, ref, work, index):
         reasons.append(f"no exit within {runner.timeout} s")
     elif rc < 0 or rc >= 128:
         reasons.append(f"killed by signal {-rc if rc < 0 else rc - 128}")
+    if "File too large" in log:
+        reasons.append(f"wrote past the {runner.file_mib} MiB file-size cap")
     reasons += [f"sanitizer report: {line.strip()}" for line in log.splitlines()
                 if any(m in line for m in SANITIZER_MARKS)][:1]
     with judge_lock:
@@ -479,7 +489,8 @@ def main(argv):
     vmcore = os.path.join(vm_dir, "vmcore")
     binary = os.path.abspath(args.vmcollect)
     memory = 0 if is_asan_build(binary) else args.memory_mib
-    runner = Runner(binary, args.timeout, memory)
+    # Twice the largest output a source re-filters to (the -d 1 kdump, 280 MB).
+    runner = Runner(binary, args.timeout, memory, file_mib=1024)
     # libkdumpfile's handles never close their file: one per judged output.
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))

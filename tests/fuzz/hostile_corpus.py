@@ -32,17 +32,17 @@ import struct
 import subprocess
 import sys
 
+# The verdict helpers the damage sweep shares (standard library only).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "real_dumps"))
+from dump_checks import (is_sanitizer_build, kdump_tables, killing_signal,  # noqa: E402
+                         marked_incomplete, sanitizer_report)
+
 PAGE = 4096
-KDUMP_STATUS_OFFSET = 424
-KDUMP_INCOMPLETE = 0x8
-ELF_INCOMPLETE = 0x1
 PT_LOAD, PT_NOTE = 1, 4
 PN_XNUM = 0xffff
 TIMEOUT = 30
 MEMORY_LIMIT = 256 << 20       # the capture kernel's memory
 FILE_SIZE_LIMIT = 256 << 20    # no case's output needs more: beyond is a run filling the disk
-SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
-                   "ERROR: UndefinedBehaviorSanitizer")
 # Seeds above this are left to the corpus test: libFuzzer mutates small inputs
 # well and slowly through megabytes (the bitmap case is a 7 MB kdump).
 MAX_SEED_SIZE = 1 << 20
@@ -134,22 +134,13 @@ def tiny_elf(vmcoreinfo, loads):
     struct.pack_into("<IIQQQQQQ", out, phoff, PT_NOTE, 0, note_off, 0, 0, len(notes), len(notes), 0)
     load = struct.Struct("<IIQQQQQQ")
     for i, (paddr, pages) in enumerate(loads, start=1):
-        load.pack_into(out, phoff + 56 * i, PT_LOAD, 7, data_off, (0xffff888000000000 + paddr) % (1 << 64),
+        vaddr = (0xffff888000000000 + paddr) % (1 << 64)  # the direct map, wrapped as addresses do
+        load.pack_into(out, phoff + 56 * i, PT_LOAD, 7, data_off, vaddr,
                        paddr, pages * PAGE, pages * PAGE, 0)
     struct.pack_into("<IIQQQQIIQQ", out, shoff, 0, 0, 0, 0, 0, 0, 0, count, 0, 0)
     out[note_off:note_off + len(notes)] = notes
     out[data_off:data_off + 8] = b"hostile!"
     return bytes(out)
-
-
-def kdump_parts(data):
-    """(bitmap2 offset, descriptor table offset, its end) of a kdump file."""
-    block, sub_blocks, bitmap_blocks = struct.unpack_from("<iiI", data, 428)
-    bitmap1 = (1 + sub_blocks) * block
-    bitmap2 = bitmap1 + bitmap_blocks * block // 2
-    descs = bitmap1 + bitmap_blocks * block
-    dumped = sum(bin(b).count("1") for b in data[bitmap2:descs])
-    return bitmap2, descs, descs + 24 * dumped
 
 
 class Corpus:
@@ -191,9 +182,10 @@ class Corpus:
 
     def truncated_kdumps(self):  # item 1
         data = open(self.full_kdump, "rb").read()
-        bitmap2, descs, descs_end = kdump_parts(data)
-        for name, cut in (("bitmap2", bitmap2 + 16), ("descriptors", (descs + descs_end) // 2),
-                          ("data", (descs_end + len(data)) // 2)):
+        t = kdump_tables(self.full_kdump)
+        for name, cut in (("bitmap2", t.bitmap2 + 16),
+                          ("descriptors", (t.descriptors + t.descriptors_end) // 2),
+                          ("data", (t.descriptors_end + len(data)) // 2)):
             self.add(f"truncated-kdump-{name}", data[:cut], args=("-l", "-d", "1"), seed_for="kdump")
 
     def huge_offsets(self):  # item 2
@@ -212,30 +204,23 @@ class Corpus:
 
     def disagreeing_bitmap(self):  # item 7: 2nd bitmap all ones, descriptors unchanged
         data = bytearray(open(self.full_kdump, "rb").read())
-        bitmap2, descs, _ = kdump_parts(data)
-        data[bitmap2:descs] = b"\xff" * (descs - bitmap2)
+        t = kdump_tables(self.full_kdump)
+        data[t.bitmap2:t.descriptors] = b"\xff" * (t.descriptors - t.bitmap2)
         self.add("kdump-bitmap2-all-ones", bytes(data), args=("-l", "-d", "1"), seed_for="kdump")
 
     def huge_vmcoreinfo_file(self):  # item 9: -i of a file that reads zeros for 8 GiB
         zeros = self.path("zeros.vmcoreinfo")
         with open(zeros, "wb") as f:
             f.truncate(8 << 30)  # sparse: no disk used
-        self.cases["vmcoreinfo-file-8GiB-of-zeros"] = ["-l", "-d", "31", "-i", zeros, self.elf, "{out}"]
-        self.cases["vmcoreinfo-file-is-a-directory"] = ["-l", "-d", "31", "-i", self.work, self.elf,
-                                                        "{out}"]
+        for name, info in (("8GiB-of-zeros", zeros), ("is-a-directory", self.work)):
+            self.cases[f"vmcoreinfo-file-{name}"] = ["-l", "-d", "31", "-i", info, self.elf, "{out}"]
 
     def million_loads(self):  # item 10: 1M PT_LOADs, one page each, in a 56 MB file
-        self.add("million-pt-loads", tiny_elf(self.vmcoreinfo, [(i * 2 * PAGE, 1) for i in range(1 << 20)]))
+        loads = [(i * 2 * PAGE, 1) for i in range(1 << 20)]
+        self.add("million-pt-loads", tiny_elf(self.vmcoreinfo, loads))
 
 
 # ---- running and judging -----------------------------------------------------------
-
-def is_asan_build(binary):
-    """ASan reserves terabytes of address space (no RLIMIT_AS for it), and
-    sanitizers see failures the Release build does not show."""
-    with open(binary, "rb") as f:
-        return b"__asan_init" in f.read()
-
 
 def limits(memory):
     """Runs in the child before exec: the capture kernel's memory, a cap on
@@ -246,16 +231,6 @@ def limits(memory):
         resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_SIZE_LIMIT, FILE_SIZE_LIMIT))
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     return apply
-
-
-def marked_incomplete(path):
-    with open(path, "rb") as f:
-        head = f.read(KDUMP_STATUS_OFFSET + 4)
-    if head[:8] == b"KDUMP   " and len(head) == KDUMP_STATUS_OFFSET + 4:
-        return bool(struct.unpack_from("<I", head, KDUMP_STATUS_OFFSET)[0] & KDUMP_INCOMPLETE)
-    if head[:4] == b"\x7fELF" and len(head) >= 52:
-        return bool(struct.unpack_from("<I", head, 48)[0] & ELF_INCOMPLETE)
-    return None
 
 
 def run_case(vmcollect, argv, out, memory):
@@ -270,12 +245,11 @@ def run_case(vmcollect, argv, out, memory):
         return [f"no exit within {TIMEOUT} s"], "timeout"
     rc, err = proc.returncode, proc.stderr.decode(errors="replace")
     mark = marked_incomplete(out) if os.path.exists(out) and os.path.isfile(out) else None
-    reasons = [f"sanitizer report: {l.strip()}" for l in err.splitlines()
-               if any(m in l for m in SANITIZER_MARKS)][:1]
+    reasons = [f"sanitizer report: {sanitizer_report(err)}"] if sanitizer_report(err) else []
     if "File too large" in err:
         reasons.append(f"wrote past the {FILE_SIZE_LIMIT >> 20} MiB file-size cap")
-    if rc < 0 or rc >= 128:
-        reasons.append(f"killed by signal {-rc if rc < 0 else rc - 128}")
+    if killing_signal(rc):
+        reasons.append(f"killed by signal {killing_signal(rc)}")
     elif rc == 0 and not mark:
         reasons.append("exit 0 with an output marked complete" if mark is False else "exit 0")
     elif rc == 1 and mark is False:
@@ -315,7 +289,7 @@ def main(argv):
         write_seeds(corpus.seeds, args.seeds)
         shutil.rmtree(work, ignore_errors=True)
         return 0
-    sanitized = is_asan_build(args.vmcollect)
+    sanitized = is_sanitizer_build(args.vmcollect)
     memory = 0 if sanitized else MEMORY_LIMIT
     expected_failures = dict(EXPECTED_FAILURES)
     if sanitized:

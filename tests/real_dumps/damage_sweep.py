@@ -19,12 +19,11 @@ The inputs: vmcollect's kdump (-l -d 31), flattened (-F -l -d 31) and ELF
     the flattened file header and a few record headers: its low byte XOR 0xff,
     and for fields of 4 bytes or more its high byte XOR 0x80 (a value near
     2^63 or 2^64, the kind that wraps an unchecked sum).
-and, to see pages lost to a cut (see SOURCES), a -l -d 1 kdump output cut
-at every 1/8th and at its boundaries.
-Each damaged file is re-filtered with `vmcollect -l -d 31` (the -d 1 one at
--d 1) to a kdump output,
-under a timeout, a 1 GiB file-size cap and (unless the binary is an ASan
-build) an address-space limit.
+A fourth input, a -l -d 1 kdump output, is cut at every 1/8th and at its
+boundaries: only there do pages lost to a cut show (see SOURCES).
+Each damaged file is re-filtered to a kdump output with `vmcollect -l -d 31`
+(the -d 1 input at -d 1), under a timeout, a 1 GiB file-size cap and (unless
+the binary is an ASan build) an address-space limit.
 
 A case fails when:
   - vmcollect dies of a signal, overruns the timeout or writes past the cap;
@@ -63,12 +62,10 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kdump_judge  # noqa: E402  (dumped_bits, set_pfns, describe, discard, PHYS)
 import kdumpfile  # noqa: E402
+from dump_checks import (is_sanitizer_build, kdump_tables, killing_signal,  # noqa: E402
+                         marked_incomplete, sanitizer_report)
 
 PAGE = 4096
-KDUMP_INCOMPLETE = 0x8       # DUMP_DH_COMPRESSED_INCOMPLETE (formats/kdump_format.h)
-KDUMP_STATUS_OFFSET = 424    # DiskDumpHeader.status
-ELF_INCOMPLETE = 0x1         # e_flags (formats/elf_format.h kDumpElfIncomplete)
-ELF_FLAGS_OFFSET = 48
 FLAT_HEADER_SIZE = 4096
 SIXTY_FOURTHS = 64
 # Boundaries kept per format: the ELF output has ~80 PT_LOADs and the
@@ -76,8 +73,6 @@ SIXTY_FOURTHS = 64
 # on 2 CPUs while every kind of boundary is still cut.
 MAX_BOUNDARY_CUTS = 32
 CONTENT_SAMPLE = 256         # pages compared byte for byte per judged output
-SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
-                   "WARNING: ThreadSanitizer", "ERROR: UndefinedBehaviorSanitizer")
 
 # (name, offset, size) of each header field; layouts from formats/*_format.h.
 KDUMP_HEADER_FIELDS = [
@@ -107,7 +102,8 @@ FLAT_RECORD_FIELDS = [("offset", 0, 8), ("buf_size", 8, 8)]
 
 # ---- the damage: where each format's structures are ----------------------------
 
-Damage = collections.namedtuple("Damage", "name cut flips")  # cut: length or None; flips: [(offset, xor)]
+# cut: the length the file is cut to, or None; flips: [(offset, xor)]
+Damage = collections.namedtuple("Damage", "name cut flips")
 
 
 def fractions(size, parts):
@@ -138,24 +134,16 @@ def field_flips(prefix, base, fields, big_endian=False):
 
 
 def kdump_cuts(path):
-    with open(path, "rb") as f:
-        head = f.read(2 * PAGE)
-        block, sub_blocks, bitmap_blocks = struct.unpack_from("<iiI", head, 428)
-        sub = struct.unpack_from("<qQqQqQ", head, block + 32)
-        bitmap1 = (1 + sub_blocks) * block
-        bitmap2 = bitmap1 + bitmap_blocks * block // 2
-        descs = bitmap1 + bitmap_blocks * block
-        f.seek(bitmap2)
-        dumped = sum(bin(b).count("1") for b in f.read(descs - bitmap2))
-        f.seek(descs)
-        first_data, = struct.unpack("<q", f.read(8))
+    t = kdump_tables(path)
+    block, descs, first_data = t.block, t.descriptors, t.first_data
+    sub = struct.unpack_from("<qQqQ", t.sub_header, 32)  # vmcoreinfo and note offset, size
     size = os.path.getsize(path)
     boundaries = {
         "header": 464, "header-block": block, "sub-header": block + 104,
-        "sub-header-blocks": bitmap1, "vmcoreinfo": sub[0], "vmcoreinfo-end": sub[0] + sub[1],
-        "notes": sub[2], "notes-end": sub[2] + sub[3], "bitmap1": bitmap1, "bitmap2": bitmap2,
-        "descriptors": descs, "descriptors-half": descs + 24 * (dumped // 2),
-        "descriptors-end": descs + 24 * dumped, "data": first_data,
+        "sub-header-blocks": t.bitmap1, "vmcoreinfo": sub[0], "vmcoreinfo-end": sub[0] + sub[1],
+        "notes": sub[2], "notes-end": sub[2] + sub[3], "bitmap1": t.bitmap1, "bitmap2": t.bitmap2,
+        "descriptors": descs, "descriptors-half": (descs + t.descriptors_end) // 2,
+        "descriptors-end": t.descriptors_end, "data": first_data,
         "data-half": (first_data + size) // 2, "data-last-page": size - PAGE}
     return block, [Damage(f"cut-{name}", off, []) for name, off in boundaries.items()]
 
@@ -285,17 +273,6 @@ class Reference:
                        for pfn in pfns[::max(1, len(pfns) // CONTENT_SAMPLE)]}
 
 
-def marked_incomplete(path):
-    """The incomplete mark as makedumpfile sets it, or None when path is no dump."""
-    with open(path, "rb") as f:
-        head = f.read(KDUMP_STATUS_OFFSET + 4)
-    if head[:8] in (b"KDUMP   ", b"DISKDUMP") and len(head) >= KDUMP_STATUS_OFFSET + 4:
-        return bool(struct.unpack_from("<I", head, KDUMP_STATUS_OFFSET)[0] & KDUMP_INCOMPLETE)
-    if head[:4] == b"\x7fELF" and len(head) >= ELF_FLAGS_OFFSET + 4:
-        return bool(struct.unpack_from("<I", head, ELF_FLAGS_OFFSET)[0] & ELF_INCOMPLETE)
-    return None
-
-
 Verdict = collections.namedtuple("Verdict", "rc marked lacking reasons")
 
 
@@ -344,12 +321,6 @@ def judge_output(rc, out, ref):
 
 
 # ---- running vmcollect --------------------------------------------------------
-
-def is_asan_build(binary):
-    """ASan reserves terabytes of address space: no RLIMIT_AS for it."""
-    with open(binary, "rb") as f:
-        return b"__asan_init" in f.read()
-
 
 class Runner:
     """Runs vmcollect under the limits: memory_mib of address space (0: none),
@@ -409,12 +380,12 @@ def run_case(runner, fmt, source, damage, ref, work, index):
     reasons = []
     if rc is None:
         reasons.append(f"no exit within {runner.timeout} s")
-    elif rc < 0 or rc >= 128:
-        reasons.append(f"killed by signal {-rc if rc < 0 else rc - 128}")
+    elif killing_signal(rc):
+        reasons.append(f"killed by signal {killing_signal(rc)}")
     if "File too large" in log:
         reasons.append(f"wrote past the {runner.file_mib} MiB file-size cap")
-    reasons += [f"sanitizer report: {line.strip()}" for line in log.splitlines()
-                if any(m in line for m in SANITIZER_MARKS)][:1]
+    if sanitizer_report(log):
+        reasons.append(f"sanitizer report: {sanitizer_report(log)}")
     with judge_lock:
         verdict = judge_output(rc, out, ref)
     for path in (damaged, out):
@@ -441,8 +412,8 @@ def all_cases(sources, only):
 def exit_label(rc):
     if rc is None:
         return "timeout"
-    if rc < 0 or rc >= 128:
-        return f"signal {-rc if rc < 0 else rc - 128}"
+    if killing_signal(rc):
+        return f"signal {killing_signal(rc)}"
     return f"exit {rc}"
 
 
@@ -488,7 +459,7 @@ def main(argv):
     vm_dir = os.environ.get("VMCOLLECT_VM_DIR") or sys.exit("VMCOLLECT_VM_DIR is not set")
     vmcore = os.path.join(vm_dir, "vmcore")
     binary = os.path.abspath(args.vmcollect)
-    memory = 0 if is_asan_build(binary) else args.memory_mib
+    memory = 0 if is_sanitizer_build(binary) else args.memory_mib
     # Twice the largest output a source re-filters to (the -d 1 kdump, 280 MB).
     runner = Runner(binary, args.timeout, memory, file_mib=1024)
     # libkdumpfile's handles never close their file: one per judged output.

@@ -273,6 +273,30 @@ def write_seeds(seeds, corpus_dir):
             f.write(data)
 
 
+def run_corpus(vmcollect, cases, work):
+    """Runs every case and prints its verdict; returns the unexpected
+    failures, the expected ones and the listed cases that pass now."""
+    sanitized = is_sanitizer_build(vmcollect)
+    memory = 0 if sanitized else MEMORY_LIMIT
+    expected_failures = dict(EXPECTED_FAILURES)
+    if sanitized:
+        expected_failures.update(EXPECTED_FAILURES_UNDER_SANITIZERS)
+    failures, expected, fixed = [], [], []
+    for name, case_argv in cases.items():
+        reasons, summary = run_case(vmcollect, case_argv, os.path.join(work, "out"), memory)
+        known = expected_failures.get(name)
+        verdict = "ok" if not reasons else "expected failure" if known else "FAIL"
+        if reasons:
+            (expected if known else failures).append(f"{name}: " + "; ".join(reasons))
+        elif known and sanitized and name in MEMORY_BOUND:
+            verdict = "ok (no memory limit under sanitizers: not judged)"
+        elif known:
+            verdict = "FIXED"
+            fixed.append(f"{name}: passes now; remove its EXPECTED_FAILURES entry ({known})")
+        print(f"{name}: {summary}: {verdict}" + (f" ({known})" if known and reasons else ""))
+    return failures, expected, fixed
+
+
 def main(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--vmcollect", required=True)
@@ -289,24 +313,7 @@ def main(argv):
         write_seeds(corpus.seeds, args.seeds)
         shutil.rmtree(work, ignore_errors=True)
         return 0
-    sanitized = is_sanitizer_build(args.vmcollect)
-    memory = 0 if sanitized else MEMORY_LIMIT
-    expected_failures = dict(EXPECTED_FAILURES)
-    if sanitized:
-        expected_failures.update(EXPECTED_FAILURES_UNDER_SANITIZERS)
-    failures, expected, fixed = [], [], []
-    for name, case_argv in cases.items():
-        reasons, summary = run_case(args.vmcollect, case_argv, os.path.join(work, "out"), memory)
-        known = expected_failures.get(name)
-        verdict = "ok" if not reasons else "expected failure" if known else "FAIL"
-        if not reasons and known and sanitized and name in MEMORY_BOUND:
-            verdict = "ok (no memory limit under sanitizers: not judged)"
-        elif not reasons and known:
-            verdict = "FIXED"
-            fixed.append(f"{name}: passes now; remove its EXPECTED_FAILURES entry ({known})")
-        if reasons:
-            (expected if known else failures).append(f"{name}: " + "; ".join(reasons))
-        print(f"{name}: {summary}: {verdict}" + (f" ({known})" if known and reasons else ""))
+    failures, expected, fixed = run_corpus(args.vmcollect, cases, work)
     shutil.rmtree(work, ignore_errors=True)
     print(f"\n{len(cases)} cases: {len(cases) - len(failures) - len(expected)} pass, "
           f"{len(expected)} expected failures, {len(failures)} unexpected failures, "

@@ -584,6 +584,31 @@ std::unique_ptr<OutputFile> stdout_output() {
   return std::make_unique<PosixOutput>("standard output", STDOUT_FILENO, seekable, false);
 }
 
+namespace {
+
+class DiscardingOutput final : public OutputFile {
+ public:
+  explicit DiscardingOutput(std::string name) : name_(std::move(name)) {}
+  const std::string& name() const override { return name_; }
+  bool seekable() const override { return true; }
+  Status write_at(uint64_t offset, std::span<const std::byte> data) override {
+    end_ = std::max(end_, offset + data.size());
+    return {};
+  }
+  uint64_t bytes_written() const override { return end_; }
+  Status finish() override { return {}; }
+
+ private:
+  std::string name_;
+  uint64_t end_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<OutputFile> discarding_output(std::string name) {
+  return std::make_unique<DiscardingOutput>(std::move(name));
+}
+
 std::unique_ptr<MemoryOutput> memory_output(std::string name) {
   return std::make_unique<MemoryOutput>(std::move(name));
 }

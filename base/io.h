@@ -120,6 +120,9 @@ Status refuse_shared_files(const std::vector<std::string>& inputs, const std::ve
 Result<std::unique_ptr<OutputFile>> open_output_for_update(const std::string& path);
 // Standard output, sequential only when it is a pipe.
 std::unique_ptr<OutputFile> stdout_output();
+// An output that keeps nothing and counts: --dry-run's, so that every
+// writer's work (and its size, in bytes_written) happens without a file.
+std::unique_ptr<OutputFile> discarding_output(std::string name);
 // An in-memory output (tests and fuzzers); contents() is the file as written.
 class MemoryOutput;
 std::unique_ptr<MemoryOutput> memory_output(std::string name = "<memory>");

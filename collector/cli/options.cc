@@ -161,6 +161,10 @@ constexpr OptionSpec kOptions[] = {
      "elfcorehdr= of /proc/cmdline", true},
     {'\0', "mem-ranges", true, set_mem_ranges, "--mem-ranges START-END,...",
      "raw physical memory without a header: RAM ranges\nin hex, END inclusive (as /proc/iomem); VMCOREINFO from -i", true},
+    {'\0', "dry-run", false, set_flag<&Options::dry_run>, "--dry-run",
+     "do all the work of a dump but write no DUMPFILE"},
+    {'\0', "show-stats", false, set_flag<&Options::show_stats>, "--show-stats",
+     "print the statistics at the end (as --message-level 16 adds)"},
     {'\0', "check-params", false, set_flag<&Options::check_params>, "--check-params", "only check the command line"},
     {'v', "version", false, set_mode<Mode::kVersion>, "-v, --version", "show the version"},
     {'h', "help", false, set_mode<Mode::kHelp>, "-h, --help", "show this help"},
@@ -173,7 +177,6 @@ constexpr OptionSpec kOptions[] = {
     {'\0', "non-cyclic", false, no_effect, "", ""},
     {'\0', "work-dir", true, no_effect, "", ""},
     {'\0', "splitblock-size", true, no_effect, "", ""},
-    {'\0', "show-stats", false, no_effect, "", ""},
     {'\0', "inject-fault", true, add_fault_plan, "", "", true},  // tests only
     {'x', "", true, refuse_vmlinux, "", ""},
     // makedumpfile's, not built yet: refused by name.
@@ -186,7 +189,6 @@ constexpr OptionSpec kOptions[] = {
     {'\0', "xen_phys_start", true, nullptr, "", ""},
     {'\0', "vtop", true, nullptr, "", ""},
     {'\0', "diskset", true, nullptr, "", ""},
-    {'\0', "dry-run", false, nullptr, "", ""},
     {'\0', "extension", true, nullptr, "", ""},
 };
 
@@ -234,6 +236,10 @@ Status apply_short(const OptionSpec* spec, char c, const std::string& arg, Optio
 Status check_combination(Options& o, const std::vector<std::string>& positional) {
   if (o.mode == Mode::kHelp || o.mode == Mode::kVersion) return {};
   if (o.partial_dmesg && o.mode != Mode::kDumpDmesg) return invalid("--partial-dmesg goes with --dump-dmesg.");
+  if (o.dry_run && o.mode == Mode::kReassemble) return invalid("--dry-run cannot be used with --reassemble.");
+  if (o.dry_run && o.mode == Mode::kDumpDmesg) return invalid("--dry-run cannot be used with --dump-dmesg.");
+  if (o.dry_run && o.split) return invalid("--dry-run cannot be used with --split (vmcollect).");
+  if (o.show_stats) o.message_level |= 16;  // after every option, as makedumpfile applies it
   if (o.elf_output && o.codec != compress::CodecKind::kNone) {
     return invalid("-E cannot be used with compression (-c, -l, -p, -z).");
   }

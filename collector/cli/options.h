@@ -25,7 +25,9 @@ struct Options {
   bool force = false;          // -f
   bool non_mmap = false;       // --non-mmap
   bool check_params = false;   // --check-params
-  bool partial_dmesg = false;  // --partial-dmesg: with --dump-dmesg, the log after the last `dmesg -c`
+  bool partial_dmesg = false;
+  bool dry_run = false;        // --dry-run: everything but writing DUMPFILE
+  bool show_stats = false;     // --show-stats: the closing statistics whatever the message level  // --partial-dmesg: with --dump-dmesg, the log after the last `dmesg -c`
   int message_level = 7;
   int num_threads = 0;         // 0: not given, every CPU online (resolve_thread_count)
   bool num_threads_given = false;

@@ -228,6 +228,8 @@ int run_create(const Options& asked, const std::atomic<int>* cancel, Messenger& 
   std::unique_ptr<io::OutputFile> file;
   if (o.flatten) {
     file = io::with_faults(io::stdout_output(), o.faults_out);
+  } else if (o.dry_run) {
+    file = io::discarding_output(o.output);
   } else {
     auto created = io::create_output(o.output, {o.force});
     if (!created) return fail(m, created.error());
@@ -259,6 +261,12 @@ int run_create(const Options& asked, const std::atomic<int>* cancel, Messenger& 
     say_missing_pages(*report, m);
     m.error("The dumpfile " + out.name() + " is incomplete: it holds the pages written before the failure and is marked incomplete.\n");
     return kExitFailed;
+  }
+  if (o.dry_run && !o.flatten) {
+    // makedumpfile says "saved to" here too; nothing was, so we say what would have been.
+    m.common("\n--dry-run: nothing was written; " + o.output + " would take " + std::to_string(out.bytes_written()) +
+             " bytes.\n");
+    return kExitCompleted;
   }
   m.common("\nThe dumpfile is saved to " + (o.flatten ? std::string("standard output") : o.output) + ".\n");
   return kExitCompleted;

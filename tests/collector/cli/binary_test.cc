@@ -156,6 +156,23 @@ TEST_F(Cli, WithFlattenNothingButTheDumpGoesToStandardOutput) {
   }
 }
 
+// --dry-run does the whole dump and writes nothing; --show-stats prints the
+// statistics whatever the message level (issue 19, item 3).
+TEST_F(Cli, DryRunWritesNothingAndShowStatsPrintsTheReport) {
+  std::string out = path("dry.kdump");
+  Outcome o = run({"-l", "-d", "1", "--dry-run", "--show-stats", "--message-level", "7", vmcore(), out});
+  EXPECT_EQ(o.exit_code, 0) << o.output;
+  EXPECT_FALSE(fs::exists(out));
+  EXPECT_NE(o.output.find("Original pages"), std::string::npos) << o.output;
+  EXPECT_NE(o.output.find("--dry-run: nothing was written; " + out + " would take "), std::string::npos) << o.output;
+  // The size it names is the size the same dump has when written.
+  Outcome real = run({"-l", "-d", "1", vmcore(), out});
+  ASSERT_EQ(real.exit_code, 0) << real.output;
+  EXPECT_NE(o.output.find(" would take " + std::to_string(fs::file_size(out)) + " bytes"), std::string::npos)
+      << o.output;
+  EXPECT_EQ(run({"--dry-run", "--dump-dmesg", vmcore(), path("log")}).exit_code, 1);
+}
+
 TEST_F(Cli, TheKdumpHeaderCarriesTheDeadKernelsWholeUname) {
   KernelLayoutBuilder kernel(debian_6_1());
   kernel.finish();

@@ -31,7 +31,7 @@ TEST(Options, LongOptionsMayBeAbbreviated) {
   auto o = parse({"-l", "--num-thr=2", "--message", "7", "--show-stat", "in", "out"});
   ASSERT_TRUE(o.ok()) << o.error().describe();
   EXPECT_EQ(o->num_threads, 2);
-  EXPECT_EQ(o->message_level, 7);
+  EXPECT_EQ(o->message_level, 7 | 16);  // --show-stat(s) adds the report
   auto dmesg = parse({"--dump-d", "in", "log"});
   ASSERT_TRUE(dmesg.ok()) << dmesg.error().describe();
   EXPECT_EQ(dmesg->mode, Mode::kDumpDmesg);
@@ -55,6 +55,16 @@ TEST(Options, AbbreviationsMustBeUnambiguousAndArgumentsWhereTaken) {
   auto missing = parse({"-l", "--message"});
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().message(), "option '--message-level' requires an argument");
+}
+
+TEST(Options, ShowStatsAddsTheReportLevelAfterEveryOption) {
+  auto o = parse({"--show-stats", "--message-level", "7", "-d", "31", "in", "out"});
+  ASSERT_TRUE(o.ok()) << o.error().describe();
+  EXPECT_EQ(o->message_level, 7 | 16);
+  auto dry = parse({"--dry-run", "-l", "in", "out"});
+  ASSERT_TRUE(dry.ok()) << dry.error().describe();
+  EXPECT_TRUE(dry->dry_run);
+  EXPECT_FALSE(parse({"--dry-run", "--reassemble", "a", "b", "c"}).ok());
 }
 
 TEST(Options, FlattenTakesOnlyTheInput) {

@@ -156,18 +156,6 @@ class MemoryInput final : public InputFile {
   std::shared_ptr<std::vector<std::byte>> bytes_;
 };
 
-// What a file is, for messages: "a pipe", "a character device", ...
-std::string file_kind(mode_t mode) {
-  if (S_ISREG(mode)) return "a regular file";
-  if (S_ISDIR(mode)) return "a directory";
-  if (S_ISFIFO(mode)) return "a pipe";
-  if (S_ISCHR(mode)) return "a character device";
-  if (S_ISBLK(mode)) return "a block device";
-  if (S_ISSOCK(mode)) return "a socket";
-  if (S_ISLNK(mode)) return "a symbolic link";
-  return "a special file";
-}
-
 // The file this run created, so that abandon() removes that file and no
 // other (the path may have been replaced since).
 struct CreatedFile {
@@ -387,6 +375,19 @@ std::optional<uint64_t> parse_u64(std::string_view s) {
 }
 
 }  // namespace
+
+// What a file is, for messages: "a pipe", "a character device", ...
+std::string file_kind(mode_t mode) {
+  if (S_ISREG(mode)) return "a regular file";
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a pipe";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISLNK(mode)) return "a symbolic link";
+  return "a special file";
+}
+
 
 ByteView ByteView::copy_of(std::vector<std::byte> bytes) {
   auto owner = std::make_shared<std::vector<std::byte>>(std::move(bytes));

@@ -4,6 +4,8 @@
 // dump still comes out usable and marked incomplete.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -120,6 +122,8 @@ Status refuse_shared_files(const std::vector<std::string>& inputs, const std::ve
 Result<std::unique_ptr<OutputFile>> open_output_for_update(const std::string& path);
 // Standard output, sequential only when it is a pipe.
 std::unique_ptr<OutputFile> stdout_output();
+// What a file of this st_mode is, for messages: "a pipe", "a directory", ...
+std::string file_kind(mode_t mode);
 // An output that keeps nothing and counts: --dry-run's, so that every
 // writer's work (and its size, in bytes_written) happens without a file.
 std::unique_ptr<OutputFile> discarding_output(std::string name);

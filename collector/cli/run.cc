@@ -38,13 +38,8 @@ Result<std::string> read_text_file(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return errno_error("cannot open VMCOREINFO file " + path);
   if (!S_ISREG(st.st_mode)) {  // checked before opening: opening a FIFO would wait for a writer
-    const char* kind = S_ISDIR(st.st_mode)   ? "a directory"
-                       : S_ISCHR(st.st_mode) ? "a character device"
-                       : S_ISBLK(st.st_mode) ? "a block device"
-                       : S_ISFIFO(st.st_mode) ? "a FIFO"
-                                              : "a socket";
     return Error(ErrorKind::kInvalidArgument,
-                 "the VMCOREINFO file " + path + " is not a regular file (it is " + kind + ")");
+                 "the VMCOREINFO file " + path + " is not a regular file (it is " + io::file_kind(st.st_mode) + ")");
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) return errno_error("cannot open VMCOREINFO file " + path);
